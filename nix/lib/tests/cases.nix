@@ -1,0 +1,171 @@
+# Good inputs and the golden file each must produce (run.sh compares them as JSON).
+let
+  vmlib = import ../default.nix;
+  inherit (vmlib) mkManifest fromTest placeholderStartScript;
+  settings = import ../../tests/k0s-settings.nix;
+
+  # The standard topology as mkManifest input: what nix/tests/k0s-cluster.nix builds, with
+  # nixpkgs' addresses (name order on VLAN 1) written out.
+  standardNodes = {
+    ctrl = {
+      startScript = placeholderStartScript "ctrl";
+      vlans = [ 1 ];
+      role = "controller";
+      ip = "192.168.1.1";
+    };
+    wrkr1 = {
+      startScript = placeholderStartScript "wrkr1";
+      vlans = [ 1 ];
+      role = "worker";
+      ip = "192.168.1.2";
+    };
+    wrkr2 = {
+      startScript = placeholderStartScript "wrkr2";
+      vlans = [ 1 ];
+      role = "worker";
+      ip = "192.168.1.3";
+    };
+  };
+  standardK0s = settings.k0s // {
+    unit = "k0s";
+    tokenFile = "/etc/k0s/k0stoken";
+    airgap = settings.k0s.airgap // {
+      bundleDir = "/var/lib/k0s/images";
+      bundles = builtins.attrValues settings.bundleFiles;
+    };
+  };
+
+  # A stand-in for an evaluated NixOS test config, with just the options from-test.nix reads,
+  # shaped as nixpkgs and k0s-nix shape them.
+  fakeNode = name: index: role: {
+    system.build.vm = {
+      outPath = "/nix/store/00000000000000000000000000000000-nixos-vm";
+      meta.mainProgram = "run-${name}-vm";
+    };
+    virtualisation = {
+      vlans = [ 1 ];
+      interfaces = { };
+    };
+    networking.primaryIPAddress = "192.168.1.${toString index}";
+    services.k0s = {
+      enable = true;
+      inherit role;
+      dataDir = "/var/lib/k0s";
+      tokenFile = "/etc/k0s/k0stoken";
+    };
+    systemd.services.k0s = { };
+    vmtest.k0s.bundles = {
+      ${settings.bundleFiles.release} = "/nix/store/11111111111111111111111111111111-k0s-airgap-bundle";
+      ${settings.bundleFiles.workload} = "/nix/store/22222222222222222222222222222222-vmtest-workload.tar";
+    };
+  };
+  fakeConfig = {
+    globalTimeout = settings.globalTimeout;
+    nodes = builtins.listToAttrs (
+      builtins.genList (
+        i:
+        let
+          name = builtins.elemAt (builtins.attrNames settings.roles) i;
+        in
+        {
+          inherit name;
+          value = fakeNode name (i + 1) settings.roles.${name};
+        }
+      ) (builtins.length (builtins.attrNames settings.roles))
+    );
+  };
+in
+{
+  # The contract with the C++ side: its unit test loads the same golden file.
+  k0s-manifest = {
+    golden = "k0s-manifest.json";
+    result = mkManifest {
+      nodes = standardNodes;
+      globalTimeout = settings.globalTimeout;
+      k0s = standardK0s;
+    };
+  };
+
+  # The same manifest, read from a (fake) NixOS test config as the flake reads the real one.
+  k0s-manifest-from-test = {
+    golden = "k0s-manifest.json";
+    result = fromTest {
+      config = fakeConfig;
+      inherit (settings) k0s;
+    };
+  };
+
+  # What the flake's `manifest` check does to the real manifest before comparing it.
+  k0s-manifest-placeholders = {
+    golden = "k0s-manifest.json";
+    result = vmlib.withPlaceholderScripts (mkManifest {
+      nodes = builtins.mapAttrs (
+        name: n: n // { startScript = "/nix/store/33333333333333333333333333333333-nixos-vm/bin/run-${name}-vm"; }
+      ) standardNodes;
+      globalTimeout = settings.globalTimeout;
+      k0s = standardK0s;
+    });
+  };
+
+  # A plain VM: the nixpkgs driver config alone, VLANs taken from the node.
+  minimal = {
+    golden = "minimal.json";
+    result = mkManifest {
+      nodes.machine = {
+        startScript = "/nix/store/00000000000000000000000000000000-nixos-vm/bin/run-machine-vm";
+        vlans = [ 1 ];
+      };
+    };
+  };
+
+  # VLANs are the union of every node's, first-seen in name order, as nixpkgs computes them;
+  # plus boot_timeout and a fractional global timeout.
+  vlans-union = {
+    golden = "vlans-union.json";
+    result = fromTest {
+      config = {
+        globalTimeout = 120.5;
+        nodes = {
+          router = {
+            system.build.vm = {
+              outPath = "/nix/store/00000000000000000000000000000000-nixos-vm";
+              meta.mainProgram = "run-router-vm";
+            };
+            virtualisation = {
+              vlans = [ 2 ];
+              interfaces.uplink.vlan = 3;
+            };
+          };
+          client = {
+            system.build.vm = {
+              outPath = "/nix/store/00000000000000000000000000000000-nixos-vm";
+              meta.mainProgram = "run-client-vm";
+            };
+            virtualisation = {
+              vlans = [
+                2
+                1
+              ];
+              interfaces = { };
+            };
+          };
+        };
+      };
+    };
+  };
+
+  # Defaults of the k0s section: one `single` node, explicit boot timeout, no workload.
+  k0s-single = {
+    golden = "k0s-single.json";
+    result = mkManifest {
+      nodes.solo = {
+        startScript = "run-solo-vm";
+        role = "single";
+        ip = "192.168.4.7";
+      };
+      vlans = [ 4 ];
+      bootTimeout = 300;
+      k0s = { };
+    };
+  };
+}
