@@ -1,0 +1,145 @@
+// guest-minimal: process hygiene. Runs other binaries as the "runner" and
+// checks what they leave behind: nothing after SIGKILL, a clean stop after
+// SIGTERM, artifacts after a failing test.
+#include <vmtest/cluster_test.hpp>
+#include <vmtest/vmtest.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// Processes whose command line mentions `needle` (QEMU and vde_switch carry
+// their state folder in their arguments).
+std::vector<std::string> processes_mentioning(const std::string& needle) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::ifstream f(entry.path() / "cmdline", std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto cmd = ss.str();
+    std::ifstream stat(entry.path() / "stat");
+    std::string st;
+    std::getline(stat, st);
+    auto close = st.rfind(')');
+    bool zombie = close != std::string::npos && close + 2 < st.size() && st[close + 2] == 'Z';
+    if (!zombie && cmd.find(needle) != std::string::npos) {
+      for (auto& c : cmd)
+        if (c == '\0') c = ' ';
+      found.push_back(entry.path().filename().string() + ": " + cmd);
+    }
+  }
+  return found;
+}
+
+class Hygiene : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    manifest_ = vmtest::manifest_path_from_env();
+    if (manifest_.empty()) {
+      if (vmtest::required("guest-minimal")) FAIL() << "required, but VMTEST_MANIFEST is not set";
+      GTEST_SKIP() << "vmtest-skip: no cluster: VMTEST_MANIFEST is not set";
+    }
+    state_parent_ = fs::path(::testing::TempDir()) / ("hygiene-" + std::to_string(::getpid()));
+    fs::remove_all(state_parent_);
+    fs::create_directories(state_parent_);
+  }
+
+  // Starts the victim and waits until its cluster is up; returns its state root.
+  std::string start_victim(vmtest::ChildProcess& victim) {
+    int p[2];
+    EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
+    vmtest::UniqueFd r(p[0]), w(p[1]);
+    vmtest::SpawnOptions o;
+    o.argv = {VMTEST_VICTIM, manifest_};
+    o.env["VMTEST_STATE_ROOT"] = state_parent_.string();
+    o.stdout_fd = w.get();
+    o.stderr_fd = 2;
+    // The victim must not die with us by accident before we kill it.
+    victim = vmtest::ChildProcess::spawn(o);
+    w.reset();
+    std::string out;
+    auto deadline = vmtest::Deadline::after(600s);
+    while (out.find('\n') == std::string::npos) {
+      long n = vmtest::read_some(r.get(), out, 256, deadline, victim.pidfd());
+      if (n <= 0) {
+        ADD_FAILURE() << "the victim did not boot its cluster: " << out;
+        return {};
+      }
+    }
+    EXPECT_EQ(out.rfind("READY ", 0), 0u) << out;
+    return out.substr(6, out.find('\n') - 6);
+  }
+
+  std::string manifest_;
+  fs::path state_parent_;
+};
+
+TEST_F(Hygiene, SigkillOfTheRunnerLeavesNoQemuOrVdeSwitch) {
+  vmtest::ChildProcess victim;
+  auto root = start_victim(victim);
+  ASSERT_FALSE(root.empty());
+  ASSERT_FALSE(processes_mentioning(root).empty()) << "no QEMU found for " << root;
+  victim.signal(SIGKILL);
+  victim.wait(vmtest::Deadline::after(10s));
+  auto deadline = vmtest::Deadline::after(10s);
+  while (!processes_mentioning(root).empty() && !deadline.expired()) std::this_thread::sleep_for(100ms);
+  auto left = processes_mentioning(root);
+  EXPECT_TRUE(left.empty()) << "left running after SIGKILL of the runner:\n" << ::testing::PrintToString(left);
+}
+
+TEST_F(Hygiene, SigtermOfTheRunnerStopsEverything) {
+  vmtest::ChildProcess victim;
+  auto root = start_victim(victim);
+  ASSERT_FALSE(root.empty());
+  victim.signal(SIGTERM);
+  auto st = victim.wait(vmtest::Deadline::after(30s));
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->exited() && st->code() == 128 + SIGTERM) << st->describe();
+  EXPECT_TRUE(processes_mentioning(root).empty());
+}
+
+TEST_F(Hygiene, AFailingTestSavesSerialLogsAndNamesTheFolder) {
+  auto artifacts = state_parent_ / "artifacts";
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  vmtest::UniqueFd r(p[0]), w(p[1]);
+  vmtest::SpawnOptions o;
+  o.argv = {VMTEST_FAILING_SUITE, "--manifest=" + manifest_};
+  o.env["VMTEST_ARTIFACTS"] = artifacts.string();
+  o.env["VMTEST_STATE_ROOT"] = state_parent_.string();
+  o.stdout_fd = w.get();
+  auto child = vmtest::ChildProcess::spawn(o);
+  w.reset();
+  std::string out;
+  while (vmtest::read_some(r.get(), out, 1 << 16, vmtest::Deadline::after(600s)) > 0) {
+  }
+  auto st = child.wait(vmtest::Deadline::after(60s));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code(), 1) << out;
+  auto dir = artifacts / "Failing.FailsOnPurpose";
+  EXPECT_THAT(out, HasSubstr(fs::absolute(dir).string())) << "the failure must name the artifacts folder";
+  std::ifstream log(dir / "machine.serial.log");
+  std::stringstream ss;
+  ss << log.rdbuf();
+  EXPECT_THAT(ss.str(), HasSubstr("vmtest-failing-marker"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  vmtest::init(argc, argv);
+  ::testing::InitGoogleMock(&argc, argv);
+  return RUN_ALL_TESTS();
+}

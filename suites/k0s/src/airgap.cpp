@@ -1,0 +1,122 @@
+#include "vmtest/k0s/airgap.hpp"
+
+#include "vmtest/k0s/kube.hpp"
+
+#include <vmtest/containerd/ctr.hpp>
+#include <vmtest/machine.hpp>
+#include <vmtest/protocol.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <set>
+
+namespace vmtest::k0s {
+
+namespace {
+
+using protocol::shell_quote;
+
+std::string journal_command(const K0sConfig& cfg) {
+  // grep only shortens what crosses the channel; the lines are parsed in C++.
+  return fmt::format(
+      "journalctl -u {} --no-pager -o cat | grep -E 'OCI bundle|Imported image|Unpinning image' || true",
+      shell_quote(cfg.unit_name()));
+}
+
+}  // namespace
+
+void require_bundles_present(Machine& node, const K0sConfig& cfg) {
+  auto command = fmt::format("find -L {} -mindepth 1 -maxdepth 1 -printf '%f\\t%y\\t%s\\n'",
+                             shell_quote(cfg.airgap.bundle_dir));
+  auto r = node.execute(command, cfg.timeouts.command);
+  if (r.status != 0)
+    throw CheckFailed(fmt::format("the bundle folder {} cannot be listed:", cfg.airgap.bundle_dir),
+                      {fmt::format("find exited with status {}: {}", r.status, r.err)}, node.context(command));
+  require_no_findings(node, "the airgap bundles are not in place:", bundle_dir_findings(r.out, cfg), command);
+}
+
+std::vector<std::string> expected_images(Machine& node, const K0sConfig& cfg) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& ref : cfg.airgap.images)
+    if (seen.insert(ref).second) out.push_back(ref);
+  if (cfg.airgap.list_images) {
+    auto listed = parse_list_images(node.succeed(cfg.k0s + " airgap list-images --all", cfg.timeouts.command));
+    for (auto& ref : listed)
+      if (seen.insert(ref).second) out.push_back(ref);
+  }
+  return out;
+}
+
+void require_bundles_cover(Machine& node, const K0sConfig& cfg, const std::vector<std::string>& expected) {
+  std::set<std::string> named;
+  for (const auto& bundle : cfg.airgap.bundles) {
+    auto refs = containerd::bundle_refs(node, cfg.airgap.bundle_dir + "/" + bundle, cfg.timeouts.command);
+    named.insert(refs.begin(), refs.end());
+  }
+  Findings f;
+  for (const auto& ref : expected)
+    if (!named.count(ref))
+      f.push_back(fmt::format("image {} is in none of the bundles ({}); wrong tag, or a bundle of another k0s version",
+                              ref, fmt::join(cfg.airgap.bundles, ", ")));
+  require_no_findings(node, "the bundles lack expected images:", f, "tar -xOf <bundle> index.json");
+}
+
+void wait_bundles_imported(Machine& node, const K0sConfig& cfg, const std::vector<std::string>& expected) {
+  auto command = journal_command(cfg);
+  poll(node, "the airgap bundle import (k0s journal)", cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
+       [&] {
+         auto journal = parse_import_journal(node.succeed(command, cfg.timeouts.command));
+         auto f = import_journal_findings(journal, cfg, expected);
+         // A failed load will not fix itself: stop polling.
+         if (!journal.failed.empty())
+           throw CheckFailed("k0s did not import the airgap bundles:", f, node.context(command));
+         return f;
+       },
+       command);
+}
+
+void require_images_imported(Machine& node, const K0sConfig& cfg, const std::vector<std::string>& expected) {
+  auto ctr = cfg.ctr();
+  containerd::ImageExpectations want{
+      .complete = true, .pinned = true, .labels = {{std::string(containerd::kBundlePathsLabel), ""}}};
+  auto problems = containerd::image_problems(node, ctr, expected, want);
+  Findings f;
+  for (const auto& p : problems) f.push_back(fmt::format("{}: {}", p.ref, p.problem));
+  std::set<std::string> refs;
+  for (const auto& p : problems) refs.insert(p.ref);
+  require_no_findings(node,
+                      fmt::format("{} of {} expected images are not imported, complete and pinned in k8s.io:",
+                                  refs.size(), expected.size()),
+                      f, fmt::format("{0} images ls; {0} images check", ctr.prefix()));
+}
+
+void require_no_pulls(Machine& leader, const K0sConfig& cfg) {
+  auto pulling = cfg.kubectl() + " get events -A --field-selector reason=Pulling -o json";
+  auto pulled = cfg.kubectl() + " get events -A --field-selector involvedObject.kind=Pod,reason=Pulled -o json";
+  Findings f = pulling_event_findings(run_json(leader, pulling, cfg.timeouts.command));
+  auto more = pulled_event_findings(run_json(leader, pulled, cfg.timeouts.command));
+  f.insert(f.end(), more.begin(), more.end());
+  require_no_findings(leader, "images came from the network:", f, pulling + "; " + pulled);
+}
+
+void require_registry_unreachable(Machine& node, const K0sConfig& cfg, std::string_view ref) {
+  containerd::require_pull_fails(node, cfg.ctr(), ref, cfg.timeouts.command);
+  auto command = "command -v curl >/dev/null || exit 127; curl -sS -o /dev/null --max-time 5 https://quay.io/";
+  auto r = node.execute(command, cfg.timeouts.command);
+  if (r.status == 0)
+    throw CheckFailed("the node reaches the internet:", {"curl https://quay.io/ succeeded"}, node.context(command));
+}
+
+void require_pull_policy(Machine& leader, const K0sConfig& cfg) {
+  auto command = cfg.kubectl() + " -n kube-system get daemonsets,deployments -o json";
+  require_no_findings(leader,
+                      fmt::format("k0s-managed workloads do not use pull policy {} (spec.images.default_pull_policy):",
+                                  cfg.airgap.pull_policy),
+                      pull_policy_findings(run_json(leader, command, cfg.timeouts.command), cfg.airgap.pull_policy),
+                      command);
+}
+
+}  // namespace vmtest::k0s

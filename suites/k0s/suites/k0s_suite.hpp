@@ -1,0 +1,47 @@
+// Glue shared by the three k0s suite binaries: the cluster's K0sConfig
+// (parsed once the cluster is up) and per-node loops that report every
+// failing node rather than stopping at the first.
+#pragma once
+
+#include <vmtest/cluster_test.hpp>
+#include <vmtest/k0s/config.hpp>
+#include <vmtest/k0s/readiness.hpp>
+
+#include <gtest/gtest.h>
+
+#include <exception>
+#include <string_view>
+
+namespace vmtest::k0s::suite {
+
+inline K0sConfig& config() {
+  static K0sConfig cfg;
+  return cfg;
+}
+
+inline NodeLookup lookup(Cluster& cluster) {
+  return [&cluster](std::string_view name) -> Machine& { return cluster.machine(name); };
+}
+
+inline NodeLookup lookup() {
+  return [](std::string_view name) -> Machine& { return ClusterTest::node(name); };
+}
+
+// Reads the manifest's k0s section into config() (a malformed one fails
+// the suite, with the key path).
+inline void load_config(Cluster& cluster) { config() = K0sConfig::from_manifest(cluster.manifest()); }
+
+// Runs `fn(machine, node)` on every worker-side node; each node's failure
+// is its own gtest failure, so one run shows them all.
+template <class Fn>
+void for_each_worker_side(Fn fn) {
+  for (const auto* n : config().worker_side()) {
+    try {
+      fn(ClusterTest::node(n->name), *n);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+}
+
+}  // namespace vmtest::k0s::suite

@@ -1,0 +1,98 @@
+// k0s.workload: a Deployment and NodePort Service from the airgapped image
+// roll out one pod per worker-side node; the Service answers by ClusterIP
+// from a worker and by NodePort from another node; pods reach each other
+// across nodes.
+#include "k0s_suite.hpp"
+
+#include <vmtest/k0s/workload.hpp>
+
+#include <fmt/format.h>
+
+namespace vmtest::k0s {
+namespace {
+
+class K0sWorkload : public ClusterTest {
+ public:
+  static void SetUpTestSuite() {
+    places().clear();
+    set_up_suite(SuiteOptions{
+        .label = "k0s",
+        .requires_manifest = requires_k0s_workload,
+        .start_all = true,
+        .after_boot =
+            [](Cluster& cluster) {
+              suite::load_config(cluster);
+              bring_up(suite::lookup(cluster), suite::config(), BringUp::ready);
+            },
+    });
+  }
+  static Machine& leader() { return node(suite::config().leader().name); }
+  // Where the pods run, from PodsRunOnEveryWorker.
+  static std::vector<PodPlace>& places() {
+    static std::vector<PodPlace> p;
+    return p;
+  }
+  static std::vector<PodPlace>& require_places() {
+    if (places().empty()) places() = require_pods_placed(leader(), suite::config());
+    return places();
+  }
+};
+
+TEST_F(K0sWorkload, AppliesTheWorkload) { deploy_workload(leader(), suite::config()); }
+
+TEST_F(K0sWorkload, RolloutCompletes) { wait_rollout(leader(), suite::config()); }
+
+TEST_F(K0sWorkload, PodsRunOnEveryWorker) { places() = require_pods_placed(leader(), suite::config()); }
+
+TEST_F(K0sWorkload, ServiceAnswersOnItsClusterIpFromAWorker) {
+  const auto& cfg = suite::config();
+  auto ip = service_cluster_ip(leader(), cfg);
+  // ClusterIPs route only where kube-proxy runs: from a worker-side node.
+  auto& worker = node(cfg.worker_side().front()->name);
+  require_http(worker, cfg, fmt::format("http://{}:80/", ip), "the Service's ClusterIP");
+}
+
+TEST_F(K0sWorkload, NodePortAnswersFromAnotherNode) {
+  const auto& cfg = suite::config();
+  for (const auto* target : cfg.worker_side()) {
+    // A client other than the target: the leader when it is not the target,
+    // else another node (a one-node cluster can only ask itself).
+    const K0sNode* client = &cfg.leader();
+    if (client == target)
+      for (const auto& n : cfg.nodes)
+        if (&n != target) {
+          client = &n;
+          break;
+        }
+    try {
+      require_http(node(client->name), cfg, fmt::format("http://{}:{}/", target->ip, cfg.workload->node_port),
+                   fmt::format("the NodePort on {}", target->name));
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+}
+
+TEST_F(K0sWorkload, PodsReachEachOtherAcrossNodes) {
+  const auto& cfg = suite::config();
+  auto& pods = require_places();
+  const PodPlace* a = nullptr;
+  const PodPlace* b = nullptr;
+  for (const auto& p : pods)
+    for (const auto& q : pods)
+      if (!a && p.node != q.node && !p.node.empty() && !q.node.empty()) {
+        a = &p;
+        b = &q;
+      }
+  if (!a) GTEST_SKIP() << "all workload pods run on one node; nothing crosses nodes";
+  require_pod_to_pod(leader(), cfg, *a, *b);
+  // And from the host of one pod to the pod on the other node (routes set
+  // up by the CNI).
+  require_http(node(a->node), cfg, fmt::format("http://{}:{}/", b->ip, cfg.workload->port),
+               fmt::format("pod {} on {}", b->name, b->node));
+}
+
+TEST_F(K0sWorkload, DeletesTheWorkload) { delete_workload(leader(), suite::config()); }
+
+}  // namespace
+}  // namespace vmtest::k0s

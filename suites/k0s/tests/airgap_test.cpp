@@ -1,0 +1,211 @@
+// The airgap checks over a mocked worker: healthy recordings pass, and each
+// failure mode of reference section 2.7 gives its exact finding.
+#include "vmtest/k0s/airgap.hpp"
+
+#include "support.hpp"
+
+namespace vmtest::k0s {
+namespace {
+
+using ::testing::_;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Return;
+using ::testing::SizeIs;
+using ::testing::StartsWith;
+using testing::check_failure;
+using testing::file;
+using testing::ok;
+using testing::recording;
+
+class K0sAirgapChecks : public testing::Fleet {
+ protected:
+  K0sAirgapChecks() {
+    // A worker whose bundles were imported as they should be.
+    on("wrkr1", "find -L '/var/lib/k0s/images'", file("bundle-dir.txt"));
+    on("wrkr1", "k0s airgap list-images --all", file("list-images-all.txt"));
+    on("wrkr1", "f='/var/lib/k0s/images/k0s-airgap-bundle.tar'", ok("index.json\n" + recording("bundle-index-k0s.json")));
+    on("wrkr1", "f='/var/lib/k0s/images/vmtest-workload.tar'", ok("index.json\n" + recording("bundle-index-workload.json")));
+    on("wrkr1", "journalctl -u 'k0s.service' --no-pager -o cat | grep", file("journal-import-ok.txt"));
+    ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images ls", _, _)).WillByDefault(Return(file("ctr-images-ls.txt")));
+    ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images check", _, _))
+        .WillByDefault(Return(file("ctr-images-check.txt")));
+    on("wrkr1", "images pull", mocks::result(1, "", recording("ctr-pull-fails.stderr")));
+    on("wrkr1", "curl -sS -o /dev/null --max-time 5 https://quay.io/",
+       mocks::result(6, "", "curl: (6) Could not resolve host: quay.io\n"));
+    on("ctrl", "--field-selector reason=Pulling", file("events-none.json"));
+    on("ctrl", "--field-selector involvedObject.kind=Pod,reason=Pulled", file("events-pulled-ok.json"));
+    on("ctrl", "get daemonsets,deployments -o json", file("kube-system-workloads-never.json"));
+  }
+  std::vector<std::string> expected() { return expected_images(node("wrkr1"), cfg); }
+};
+
+TEST_F(K0sAirgapChecks, HealthyWorkerPassesEveryCheck) {
+  auto images = expected();
+  ASSERT_THAT(images, SizeIs(13));
+  require_bundles_present(node("wrkr1"), cfg);
+  require_bundles_cover(node("wrkr1"), cfg, images);
+  wait_bundles_imported(node("wrkr1"), cfg, images);
+  require_images_imported(node("wrkr1"), cfg, images);
+  require_registry_unreachable(node("wrkr1"), cfg, images.front());
+  require_no_pulls(node("ctrl"), cfg);
+  require_pull_policy(node("ctrl"), cfg);
+}
+
+TEST_F(K0sAirgapChecks, ExpectedImagesAreTheManifestsAndListImagesWithoutDuplicates) {
+  auto images = expected();
+  EXPECT_EQ(images[0], "quay.io/k0sproject/pause:3.10.1");
+  EXPECT_EQ(images[1], "docker.io/vmtest/echo:1");
+  EXPECT_EQ(images[2], "quay.io/k0sproject/calico-cni:v3.31.4-2");
+  EXPECT_EQ(std::count(images.begin(), images.end(), "quay.io/k0sproject/pause:3.10.1"), 1);
+  cfg.airgap.list_images = false;
+  EXPECT_CALL(channel("wrkr1"), run(HasSubstr("list-images"), _, _)).Times(0);
+  EXPECT_THAT(expected(), ElementsAre("quay.io/k0sproject/pause:3.10.1", "docker.io/vmtest/echo:1"));
+}
+
+TEST_F(K0sAirgapChecks, MissingBundleFile) {
+  on("wrkr1", "find -L '/var/lib/k0s/images'", file("bundle-dir-missing.txt"));
+  auto e = check_failure([&] { require_bundles_present(node("wrkr1"), cfg); });
+  EXPECT_EQ(e.machine(), "wrkr1");
+  EXPECT_EQ(e.summary(), "the airgap bundles are not in place:");
+  EXPECT_THAT(e.findings(),
+              ElementsAre("bundle /var/lib/k0s/images/vmtest-workload.tar is missing (present: k0s-airgap-bundle.tar)"));
+}
+
+TEST_F(K0sAirgapChecks, FolderAndEmptyFileInTheBundleDir) {
+  on("wrkr1", "find -L '/var/lib/k0s/images'", file("bundle-dir-with-folder.txt"));
+  auto e = check_failure([&] { require_bundles_present(node("wrkr1"), cfg); });
+  EXPECT_THAT(e.findings(),
+              ElementsAre("bundle /var/lib/k0s/images/vmtest-workload.tar is empty",
+                          "/var/lib/k0s/images/extra is a folder; k0s imports every entry of /var/lib/k0s/images as a "
+                          "bundle and fails on it"));
+}
+
+TEST_F(K0sAirgapChecks, NoBundleDir) {
+  on("wrkr1", "find -L '/var/lib/k0s/images'",
+     mocks::result(1, "", "find: '/var/lib/k0s/images': No such file or directory\n"));
+  auto e = check_failure([&] { require_bundles_present(node("wrkr1"), cfg); });
+  EXPECT_EQ(e.summary(), "the bundle folder /var/lib/k0s/images cannot be listed:");
+  EXPECT_THAT(e.findings()[0], HasSubstr("No such file or directory"));
+}
+
+TEST_F(K0sAirgapChecks, BundleOfAnotherK0sVersionLacksAnImage) {
+  on("wrkr1", "f='/var/lib/k0s/images/k0s-airgap-bundle.tar'", ok("index.json\n" + recording("bundle-index-k0s-old.json")));
+  auto e = check_failure([&] { require_bundles_cover(node("wrkr1"), cfg, expected()); });
+  EXPECT_EQ(e.summary(), "the bundles lack expected images:");
+  EXPECT_THAT(e.findings(), ElementsAre("image quay.io/k0sproject/pause:3.10.1 is in none of the bundles "
+                                        "(k0s-airgap-bundle.tar, vmtest-workload.tar); wrong tag, or a bundle of "
+                                        "another k0s version"));
+}
+
+TEST_F(K0sAirgapChecks, FailedBundleLoadStopsTheWaitAtOnce) {
+  cfg.timeouts.node_ready = std::chrono::seconds(3600);  // must not wait it out
+  on("wrkr1", "journalctl -u 'k0s.service' --no-pager -o cat | grep", file("journal-import-failed.txt"));
+  auto e = check_failure([&] { wait_bundles_imported(node("wrkr1"), cfg, expected()); });
+  EXPECT_EQ(e.summary(), "k0s did not import the airgap bundles:");
+  ASSERT_THAT(e.findings(), SizeIs(2));
+  EXPECT_THAT(e.findings()[0],
+              StartsWith("k0s failed to load a bundle: time=\"2026-08-20T10:03:20Z\" level=error msg=\"Failed to load "
+                         "OCI bundle /var/lib/k0s/images/vmtest-workload.tar\""));
+  EXPECT_THAT(e.findings()[0], HasSubstr("unexpected EOF"));
+  EXPECT_EQ(e.findings()[1], "no \"Imported image\" line for 1 of 13 expected images: docker.io/vmtest/echo:1");
+}
+
+TEST_F(K0sAirgapChecks, NothingImportedYet) {
+  on("wrkr1", "journalctl -u 'k0s.service' --no-pager -o cat | grep", ok(""));
+  auto e = check_failure([&] { wait_bundles_imported(node("wrkr1"), cfg, expected()); });
+  EXPECT_EQ(e.summary(), "the airgap bundle import (k0s journal) not reached within 0 s; last seen:");
+  ASSERT_THAT(e.findings(), SizeIs(3));
+  EXPECT_EQ(e.findings()[0], "no \"OCI bundle /var/lib/k0s/images/k0s-airgap-bundle.tar loaded\" line in the journal");
+  EXPECT_THAT(e.findings()[2], StartsWith("no \"Imported image\" line for 13 of 13 expected images: "));
+}
+
+TEST_F(K0sAirgapChecks, ImagesNotPinned) {
+  ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images ls", _, _))
+      .WillByDefault(Return(file("ctr-images-ls-unpinned.txt")));
+  auto e = check_failure([&] { require_images_imported(node("wrkr1"), cfg, expected()); });
+  EXPECT_EQ(e.summary(), "2 of 13 expected images are not imported, complete and pinned in k8s.io:");
+  EXPECT_THAT(e.findings(),
+              ElementsAre("docker.io/vmtest/echo:1: not pinned (io.cri-containerd.pinned=pinned missing; labels: "
+                          "io.cri-containerd.image=managed)",
+                          "docker.io/vmtest/echo:1: label io.k0sproject.ocibundle-paths missing (labels: "
+                          "io.cri-containerd.image=managed)",
+                          "quay.io/k0sproject/coredns:1.14.2-0: not pinned (io.cri-containerd.pinned=pinned missing; "
+                          "labels: io.cri-containerd.image=managed)",
+                          "quay.io/k0sproject/coredns:1.14.2-0: label io.k0sproject.ocibundle-paths missing (labels: "
+                          "io.cri-containerd.image=managed)"));
+}
+
+TEST_F(K0sAirgapChecks, ImagesMissingFromContainerd) {
+  ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images ls", _, _))
+      .WillByDefault(Return(file("ctr-images-ls-missing.txt")));
+  auto e = check_failure([&] { require_images_imported(node("wrkr1"), cfg, expected()); });
+  EXPECT_THAT(e.findings(), ElementsAre("quay.io/k0sproject/pause:3.10.1: not listed by ctr images ls",
+                                        "docker.io/vmtest/echo:1: not listed by ctr images ls"));
+}
+
+TEST_F(K0sAirgapChecks, WrongArchitectureIsIncomplete) {
+  ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images check", _, _))
+      .WillByDefault(Return(mocks::result(1, recording("ctr-images-check-wrong-arch.txt"),
+                                          "ctr: unable to check unpack for quay.io/k0sproject/kube-router\n")));
+  auto e = check_failure([&] { require_images_imported(node("wrkr1"), cfg, expected()); });
+  EXPECT_THAT(e.findings(),
+              ElementsAre("quay.io/k0sproject/kube-router:v2.7.1-iptables1.8.11-0: status unavailable (0/?) (content "
+                          "missing: wrong architecture or truncated bundle?), platforms "
+                          "linux/amd64,linux/arm/v7,linux/arm64,linux/riscv64"));
+}
+
+TEST_F(K0sAirgapChecks, PullingEvent) {
+  on("ctrl", "--field-selector reason=Pulling", file("events-pulling.json"));
+  auto e = check_failure([&] { require_no_pulls(node("ctrl"), cfg); });
+  EXPECT_EQ(e.summary(), "images came from the network:");
+  EXPECT_THAT(e.findings(), ElementsAre("Pulling event for Pod kube-system/metrics-server-6f8c9d7b5-2xw7n on wrkr2: "
+                                        "Pulling image \"quay.io/k0sproject/metrics-server:v0.8.1-0\""));
+}
+
+TEST_F(K0sAirgapChecks, PulledEventOfARealPull) {
+  on("ctrl", "--field-selector involvedObject.kind=Pod,reason=Pulled", file("events-pulled-real.json"));
+  auto e = check_failure([&] { require_no_pulls(node("ctrl"), cfg); });
+  EXPECT_THAT(e.findings(),
+              ElementsAre("Pulled event for Pod kube-system/metrics-server-6f8c9d7b5-2xw7n on wrkr2 is not \"already "
+                          "present\": Successfully pulled image \"quay.io/k0sproject/metrics-server:v0.8.1-0\" in "
+                          "3.412s (3.412s including waiting). Image size: 19633280 bytes."));
+}
+
+TEST_F(K0sAirgapChecks, RegistryPullThatSucceeds) {
+  on("wrkr1", "images pull", ok("quay.io/k0sproject/pause:3.10.1: resolved\n"));
+  try {
+    require_registry_unreachable(node("wrkr1"), cfg, "quay.io/k0sproject/pause:3.10.1");
+    FAIL() << "no throw";
+  } catch (const CommandFailed& e) {
+    EXPECT_EQ(e.machine(), "wrkr1");
+    EXPECT_THAT(e.message(), StartsWith("pulling quay.io/k0sproject/pause:3.10.1 from its registry succeeded"));
+  }
+}
+
+TEST_F(K0sAirgapChecks, InternetReachable) {
+  on("wrkr1", "curl -sS -o /dev/null --max-time 5 https://quay.io/", ok(""));
+  auto e = check_failure([&] { require_registry_unreachable(node("wrkr1"), cfg, "quay.io/k0sproject/pause:3.10.1"); });
+  EXPECT_THAT(e.findings(), ElementsAre("curl https://quay.io/ succeeded"));
+}
+
+TEST_F(K0sAirgapChecks, K0sWorkloadsWithAnotherPullPolicy) {
+  on("ctrl", "get daemonsets,deployments -o json", file("kube-system-workloads-ifnotpresent.json"));
+  auto e = check_failure([&] { require_pull_policy(node("ctrl"), cfg); });
+  EXPECT_EQ(e.summary(),
+            "k0s-managed workloads do not use pull policy Never (spec.images.default_pull_policy):");
+  EXPECT_THAT(e.findings(),
+              ElementsAre("DaemonSet kube-system/kube-router init container install-cni-bins (image "
+                          "quay.io/k0sproject/cni-node:1.8.0-k0s.0): imagePullPolicy IfNotPresent, expected Never",
+                          "DaemonSet kube-system/kube-router init container install-cniconf (image "
+                          "quay.io/k0sproject/kube-router:v2.7.1-iptables1.8.11-0): imagePullPolicy IfNotPresent, "
+                          "expected Never",
+                          "DaemonSet kube-system/kube-router container kube-router (image "
+                          "quay.io/k0sproject/kube-router:v2.7.1-iptables1.8.11-0): imagePullPolicy IfNotPresent, "
+                          "expected Never"));
+  cfg.airgap.pull_policy = "IfNotPresent";
+  EXPECT_THAT(check_failure([&] { require_pull_policy(node("ctrl"), cfg); }).findings(), SizeIs(4));
+}
+
+}  // namespace
+}  // namespace vmtest::k0s
