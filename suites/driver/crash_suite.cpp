@@ -45,6 +45,7 @@ TEST_F(Crash, QemuKilledMidCommandIsMachineDied) {
   killer.join();
   EXPECT_LT(vmtest::seconds_since(t0), 10.0) << "death must be noticed at once, not at the timeout";
   EXPECT_THROW(machine.succeed("true"), vmtest::MachineDied);
+  machine.wait_for_shutdown(30s);
 }
 
 TEST_F(Crash, GuestKernelPanicIsMachineDiedWithTheConsole) {
@@ -56,6 +57,8 @@ TEST_F(Crash, GuestKernelPanicIsMachineDiedWithTheConsole) {
   } catch (const vmtest::MachineDied& e) {
     EXPECT_THAT(e.serial_tail(), AnyOf(HasSubstr("Kernel panic"), HasSubstr("sysrq"), HasSubstr("SysRq")));
   }
+  // panic=1 reboots, and -no-reboot turns that into QEMU exiting.
+  machine.wait_for_shutdown(60s);
 }
 
 TEST_F(Crash, ShutdownPowersOff) {

@@ -12,8 +12,10 @@ class Failing : public vmtest::ClusterTest {
 };
 
 TEST_F(Failing, FailsOnPurpose) {
-  node("machine").succeed("echo vmtest-failing-marker > /dev/ttyS0");
-  EXPECT_EQ(node("machine").succeed("echo 1"), "2\n");
+  auto& first = *cluster().machines().front();
+  first.succeed("echo vmtest-failing-marker > /dev/ttyS0");
+  first.wait_for_console_text("vmtest-failing-marker", std::chrono::seconds(60));
+  EXPECT_EQ(first.succeed("echo 1"), "2\n");
 }
 
 }  // namespace

@@ -130,7 +130,8 @@ TEST_F(Hygiene, AFailingTestSavesSerialLogsAndNamesTheFolder) {
   EXPECT_EQ(st->code(), 1) << out;
   auto dir = artifacts / "Failing.FailsOnPurpose";
   EXPECT_THAT(out, HasSubstr(fs::absolute(dir).string())) << "the failure must name the artifacts folder";
-  std::ifstream log(dir / "machine.serial.log");
+  auto first = vmtest::Manifest::load(manifest_).machine_names().front();
+  std::ifstream log(dir / (first + ".serial.log"));
   std::stringstream ss;
   ss << log.rdbuf();
   EXPECT_THAT(ss.str(), HasSubstr("vmtest-failing-marker"));

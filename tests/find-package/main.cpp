@@ -1,0 +1,20 @@
+// Uses the installed headers and libraries: a Machine over a mocked channel.
+#include <vmtest/cluster_test.hpp>
+#include <vmtest/mocks/command_channel.hpp>
+#include <vmtest/vmtest.hpp>
+
+#include <gmock/gmock.h>
+
+using ::testing::_;
+using ::testing::Return;
+
+TEST(Consumer, MachineOverMock) {
+  auto channel = std::make_unique<::testing::NiceMock<vmtest::mocks::MockCommandChannel>>();
+  EXPECT_CALL(*channel, run("hostname", _, _)).WillOnce(Return(vmtest::mocks::result(0, "ctrl\n")));
+  vmtest::Machine m("ctrl", std::move(channel));
+  EXPECT_EQ(m.succeed("hostname"), "ctrl\n");
+}
+
+TEST(Consumer, ManifestErrorsNameTheKey) {
+  EXPECT_THROW(vmtest::Manifest::parse(R"({"vms": {"a": {}}})", "/"), vmtest::ManifestError);
+}
