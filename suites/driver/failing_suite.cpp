@@ -18,4 +18,8 @@ TEST_F(Failing, FailsOnPurpose) {
   EXPECT_EQ(first.succeed("echo 1"), "2\n");
 }
 
+// Run alone with a manifest whose global_timeout is short: the suite must end
+// with the global-timeout message instead of hanging.
+TEST_F(Failing, Stuck) { cluster().machines().front()->succeed("sleep 600", std::chrono::seconds(900)); }
+
 }  // namespace

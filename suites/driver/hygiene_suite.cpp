@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <unistd.h>
 
@@ -116,7 +117,7 @@ TEST_F(Hygiene, AFailingTestSavesSerialLogsAndNamesTheFolder) {
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   vmtest::UniqueFd r(p[0]), w(p[1]);
   vmtest::SpawnOptions o;
-  o.argv = {VMTEST_FAILING_SUITE, "--manifest=" + manifest_};
+  o.argv = {VMTEST_FAILING_SUITE, "--manifest=" + manifest_, "--gtest_filter=Failing.FailsOnPurpose"};
   o.env["VMTEST_ARTIFACTS"] = artifacts.string();
   o.env["VMTEST_STATE_ROOT"] = state_parent_.string();
   o.stdout_fd = w.get();
@@ -135,6 +136,68 @@ TEST_F(Hygiene, AFailingTestSavesSerialLogsAndNamesTheFolder) {
   std::stringstream ss;
   ss << log.rdbuf();
   EXPECT_THAT(ss.str(), HasSubstr("vmtest-failing-marker"));
+}
+
+// Writes a manifest like the suite's, with `patch` applied to its JSON.
+fs::path patched_manifest(const std::string& manifest, const fs::path& dir,
+                          const std::function<void(nlohmann::json&)>& patch) {
+  auto m = vmtest::Manifest::load(manifest);
+  nlohmann::json doc = m.root().json();
+  for (auto& [name, vm] : doc["vms"].items())
+    vm["start_script"] = m.resolve(vm["start_script"].get<std::string>()).string();
+  patch(doc);
+  auto out = dir / "manifest.json";
+  std::ofstream(out) << doc.dump(2);
+  return out;
+}
+
+TEST_F(Hygiene, ANodeThatFailsToBootFailsTheStartAndTheOthersAreStopped) {
+  auto broken = state_parent_ / "run-broken-vm";
+  std::ofstream(broken) << "#!/bin/sh\necho 'qemu-system-x86_64: -drive file=/nonexistent: Could not open' >&2\nexit 1\n";
+  fs::permissions(broken, fs::perms::owner_all);
+  auto manifest = patched_manifest(manifest_, state_parent_, [&](nlohmann::json& doc) {
+    doc["vms"]["zz-broken"] = {{"name", "zz-broken"}, {"start_script", broken.string()}};
+  });
+  auto good = vmtest::Manifest::load(manifest).machine_names().front();
+  vmtest::Cluster cluster{vmtest::Manifest::load(manifest), {.state_parent = state_parent_}};
+  auto root = cluster.state_root().string();
+  try {
+    cluster.start_all();
+    FAIL() << "start_all succeeded with a broken node";
+  } catch (const vmtest::MachineDied& e) {
+    EXPECT_EQ(e.machine(), "zz-broken");
+    EXPECT_THAT(e.what(), HasSubstr("exited with status 1"));
+    EXPECT_THAT(e.serial_tail(), HasSubstr("Could not open"));
+  }
+  // Checked while the Cluster still exists: start_all itself stopped them.
+  EXPECT_FALSE(cluster.machine(good).booted());
+  auto left = processes_mentioning(root);
+  std::erase_if(left, [](const std::string& p) { return p.find("qemu") == std::string::npos; });  // VLANs stay
+  EXPECT_TRUE(left.empty()) << "the good node " << good << " was not torn down";
+}
+
+TEST_F(Hygiene, GlobalTimeoutEndsAStuckSuite) {
+  auto manifest = patched_manifest(manifest_, state_parent_, [](nlohmann::json& doc) { doc["global_timeout"] = 20; });
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  vmtest::UniqueFd r(p[0]), w(p[1]);
+  vmtest::SpawnOptions o;
+  o.argv = {VMTEST_FAILING_SUITE, "--manifest=" + manifest.string(), "--gtest_filter=Failing.Stuck"};
+  o.env["VMTEST_STATE_ROOT"] = state_parent_.string();
+  o.stdout_fd = w.get();
+  o.stderr_fd = w.get();
+  auto t0 = vmtest::Clock::now();
+  auto child = vmtest::ChildProcess::spawn(o);
+  w.reset();
+  std::string out;
+  while (vmtest::read_some(r.get(), out, 1 << 16, vmtest::Deadline::after(300s)) > 0) {
+  }
+  auto st = child.wait(vmtest::Deadline::after(60s));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code(), 124) << out;
+  EXPECT_THAT(out, HasSubstr("global timeout of 20 s"));
+  EXPECT_LT(vmtest::seconds_since(t0), 200.0) << "hang guard";
+  EXPECT_TRUE(processes_mentioning(state_parent_.string()).empty());
 }
 
 }  // namespace
