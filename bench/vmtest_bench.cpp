@@ -166,16 +166,8 @@ class PythonProtocolVm {
 
     auto s = state.string();
     SpawnOptions o;
-    o.argv = {spec.start_script.string(),
-              "-qmp", fmt::format("unix:{}/qmp,server=on,wait=off", s),
-              "-monitor", fmt::format("unix:{}/monitor", s),
-              "-chardev", fmt::format("socket,id=shell,path={}/shell", s),
-              "-device", "virtio-serial",
-              "-device", "virtconsole,chardev=shell",
-              "-device", "virtio-rng-pci",
-              "-serial", "stdio",
-              "-no-reboot",
-              "-nographic"};
+    o.argv = vmtest::start_script_flags(state, false);  // exactly what Machine::start() passes
+    o.argv.insert(o.argv.begin(), spec.start_script.string());
     o.env["TMPDIR"] = s;
     o.env["USE_TMPDIR"] = "1";
     o.env["SHARED_DIR"] = (root_ / "shared-xchg").string();
