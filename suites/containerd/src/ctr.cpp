@@ -1,5 +1,7 @@
 #include "vmtest/containerd/ctr.hpp"
 
+#include <vmtest/text.hpp>
+
 #include <vmtest/machine.hpp>
 #include <vmtest/protocol.hpp>
 
@@ -41,26 +43,6 @@ std::vector<Token> tokenize(std::string_view line) {
 }
 
 std::string_view word(std::string_view line, const Token& t) { return line.substr(t.begin, t.end - t.begin); }
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    auto line = text.substr(start, nl - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    out.push_back(line);
-    start = nl + 1;
-  }
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool is_number(std::string_view s) {
   if (s.empty()) return false;

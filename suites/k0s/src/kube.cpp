@@ -1,5 +1,7 @@
 #include "vmtest/k0s/kube.hpp"
 
+#include <vmtest/text.hpp>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -12,24 +14,6 @@ namespace vmtest::k0s {
 namespace {
 
 using nlohmann::json;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    out.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
 
 // A string member, or "" (kubectl omits empty fields).
 std::string str(const json& obj, const char* key) {
