@@ -22,6 +22,8 @@
 // distributions of single operations (a boot, one command), several of them
 // need long-lived VMs shared across measurements and interleaved with each
 // other, and the report is one side-by-side table.
+#include "bench_stats.hpp"
+
 #include <vmtest/vmtest.hpp>
 
 #include <fmt/format.h>
@@ -45,45 +47,14 @@
 
 namespace fs = std::filesystem;
 using namespace vmtest;
+using vmtest::bench::Samples;
+using vmtest::bench::time_s;
+using vmtest::bench::loadavg;
 
 namespace {
 
 // ---------------------------------------------------------------------------
-// Statistics
-
-struct Samples {
-  std::vector<double> v;
-  void add(double x) { v.push_back(x); }
-  std::size_t n() const { return v.size(); }
-  // Nearest-rank percentile (p in 0..100).
-  double pct(double p) const {
-    if (v.empty()) return NAN;
-    auto s = v;
-    std::sort(s.begin(), s.end());
-    if (p == 50) {
-      auto m = s.size() / 2;
-      return s.size() % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-    }
-    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(s.size())));
-    return s[std::clamp<std::size_t>(rank, 1, s.size()) - 1];
-  }
-  double median() const { return pct(50); }
-  double p90() const { return pct(90); }
-};
-
-template <class F>
-double time_s(F&& f) {
-  auto t0 = Clock::now();
-  f();
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string loadavg() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+// Host facts
 
 long peak_rss_kib() {
   rusage ru{};
