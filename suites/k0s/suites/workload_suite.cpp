@@ -26,6 +26,23 @@ class K0sWorkload : public ClusterTest {
             },
     });
   }
+  // The namespace must not outlive the suite on a real cluster, also when
+  // a filter or a failure skipped DeletesTheWorkload.
+  static void TearDownTestSuite() {
+    if (applied()) {
+      try {
+        delete_workload(leader(), suite::config());
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "vmtest: could not delete the workload namespace: {}\n", e.what());
+      }
+      applied() = false;
+    }
+    ClusterTest::TearDownTestSuite();
+  }
+  static bool& applied() {
+    static bool a = false;
+    return a;
+  }
   static Machine& leader() { return node(suite::config().leader().name); }
   // Where the pods run, from PodsRunOnEveryWorker.
   static std::vector<PodPlace>& places() {
@@ -38,7 +55,10 @@ class K0sWorkload : public ClusterTest {
   }
 };
 
-TEST_F(K0sWorkload, AppliesTheWorkload) { deploy_workload(leader(), suite::config()); }
+TEST_F(K0sWorkload, AppliesTheWorkload) {
+  applied() = true;  // a partial apply also needs the cleanup
+  deploy_workload(leader(), suite::config());
+}
 
 TEST_F(K0sWorkload, RolloutCompletes) { wait_rollout(leader(), suite::config()); }
 
@@ -92,7 +112,10 @@ TEST_F(K0sWorkload, PodsReachEachOtherAcrossNodes) {
                fmt::format("pod {} on {}", b->name, b->node));
 }
 
-TEST_F(K0sWorkload, DeletesTheWorkload) { delete_workload(leader(), suite::config()); }
+TEST_F(K0sWorkload, DeletesTheWorkload) {
+  delete_workload(leader(), suite::config());
+  applied() = false;
+}
 
 }  // namespace
 }  // namespace vmtest::k0s
