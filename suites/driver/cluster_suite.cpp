@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 class Trio : public vmtest::ClusterTest {
  public:
-  static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal"}); }
+  static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal", .disruptive = true}); }
 };
 
 TEST_F(Trio, AllNodesAreUp) {

@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 
 class Crash : public vmtest::ClusterTest {
  public:
-  static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal"}); }
+  static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal", .disruptive = true}); }
 
  protected:
   vmtest::Machine& m() {
