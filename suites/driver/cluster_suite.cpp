@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 class Trio : public vmtest::ClusterTest {
  public:
-  static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal"}); }
+  // Blocks links and kills a node: not for a cluster shared through VMTEST_ATTACH.
+  static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal", .disruptive = true}); }
 };
 
 TEST_F(Trio, AllNodesAreUp) {

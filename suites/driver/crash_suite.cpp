@@ -16,7 +16,8 @@ using namespace std::chrono_literals;
 
 class Crash : public vmtest::ClusterTest {
  public:
-  static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal"}); }
+  // Kills and restarts its VM: not for a cluster shared through VMTEST_ATTACH.
+  static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal", .disruptive = true}); }
 
  protected:
   vmtest::Machine& m() {
