@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
@@ -46,10 +47,13 @@ constexpr const char* kUsage = R"(usage:
   vmtest up [--state-dir DIR] [--keep-state] MANIFEST
       Boots the manifest's cluster, prints `export VMTEST_ATTACH=DIR` and keeps
       the cluster up until Ctrl-C, SIGTERM or `vmtest down`; then stops it all.
-  vmtest exec [--state-dir DIR] [--timeout SECONDS] NODE -- COMMAND...
+      --keep-state keeps the cluster's state (serial logs, disks) until the
+      next `vmtest up` in the same folder.
+  vmtest exec [--state-dir DIR] [--timeout SECONDS] [-i] NODE -- COMMAND...
       Runs COMMAND (words joined by spaces, run by bash) on NODE; prints its
       stdout and stderr byte for byte and exits with its status (124: timed out,
-      255: vmtest could not run it).
+      255: vmtest could not run it). Its stdin is /dev/null, or with -i all of
+      vmtest's stdin (read to the end first).
   vmtest shell [--state-dir DIR] [--timeout SECONDS] NODE
       A root shell on NODE, one line at a time (no terminal: see README.md).
   vmtest status [--state-dir DIR]
@@ -68,6 +72,7 @@ struct Options {
   fs::path state_dir;
   bool keep_state = false;
   bool follow = false;
+  bool stdin_data = false;
   Duration timeout = vmtest::kCommandTimeout;
   std::vector<std::string> args;  // positional, in order
   std::vector<std::string> rest;  // after `--`
@@ -105,6 +110,8 @@ Options parse(int argc, char** argv) {
       o.timeout = Duration(static_cast<std::int64_t>(secs * 1000));
     } else if (a == "--keep-state") {
       o.keep_state = true;
+    } else if (a == "-i" || a == "--stdin") {
+      o.stdin_data = true;
     } else if (a == "-f" || a == "--follow") {
       o.follow = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -345,6 +352,16 @@ int cmd_exec(const Options& o) {
   auto info = broker::query(broker::attach_dir(o.state_dir));
   find_node(info, o.args[0]);
   broker::BrokerChannel channel(info, o.args[0]);
+  if (o.stdin_data) {
+    // The upload keeps the node for this connection until the command that
+    // reads the staged file has run (broker.hpp).
+    std::string data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    auto u = channel.upload(data, o.timeout);
+    if (u.status != 0 || u.timed_out)
+      throw vmtest::Error(fmt::format("{}: could not stage {} bytes of stdin: {}", o.args[0], data.size(),
+                                      vmtest::protocol::printable(u.err)));
+    command = fmt::format("{{\n{}\n}} < {}", command, vmtest::kUploadPath);
+  }
   auto r = channel.run(command, o.timeout, vmtest::Repeat::once);
   write_out(1, r.out);
   write_out(2, r.err);

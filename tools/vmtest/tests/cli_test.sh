@@ -97,6 +97,10 @@ cmp <(printf 'a\000b\377\n') "$work/exec.stdout" || fail "exec stdout differs: $
 cmp <(printf 'e\001') "$work/exec.stderr" || fail "exec stderr differs: $(od -c "$work/exec.stderr")"
 [[ $("$vmtest" exec machine -- seq 1 200000 | md5sum) == $(seq 1 200000 | md5sum) ]] || fail "exec: 1.3 MB of output differs"
 [[ $("$vmtest" exec --state-dir "$state" machine -- hostname) == machine ]] || fail "exec with --state-dir"
+[[ $("$vmtest" exec machine -- cat) == "" ]] || fail "exec: stdin is not /dev/null"
+head -c 300000 /dev/urandom >"$work/blob"
+[[ $("$vmtest" exec -i machine -- md5sum <"$work/blob" | cut -d' ' -f1) == $(md5sum <"$work/blob" | cut -d' ' -f1) ]] ||
+  fail "exec -i: stdin did not arrive byte-exact"
 set +e
 t0=$(now)
 "$vmtest" exec --timeout 1 machine -- sleep 30 2>"$work/exec-timeout.err"
@@ -203,7 +207,10 @@ set +e
 rc=$?
 set -e
 [[ $rc == 255 ]] || fail "exec on a dead node: exit $rc"
-grep -q "machine: QEMU killed by signal 9" "$work/dead.err" || fail "dead node: $(cat "$work/dead.err")"
+# Either the broker noticed first ("QEMU killed ...; the machine is down") or
+# the command met the closing channel; both name the node and how it died.
+grep -q "^vmtest exec: machine: .*QEMU killed by signal 9" "$work/dead.err" || fail "dead node: $(cat "$work/dead.err")"
+grep -q "last serial console lines of machine" "$work/dead.err" || fail "dead node: no console tail"
 "$vmtest" status | grep -Eq "^machine +down" || fail "status does not show the node down"
 
 step "SIGINT stops vmtest up"
