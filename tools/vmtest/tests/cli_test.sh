@@ -128,6 +128,15 @@ out=$(printf 'cd /tmp\npwd\necho "$((6 * 7))" \\\n  more\nfalse\n' | "$vmtest" s
 step "logs"
 "$vmtest" logs machine >"$work/logs.txt"
 grep -q "vmtest-init: starting backdoor" "$work/logs.txt" || fail "logs: no boot messages"
+# Followed until the cluster stops (checked after `down`).
+"$vmtest" logs -f machine >"$work/follow.txt" &
+follow_pid=$!
+"$vmtest" exec machine -- 'echo vmtest-follow-marker > /dev/ttyS0'
+deadline=$((SECONDS + 20))
+until grep -q vmtest-follow-marker "$work/follow.txt"; do
+  ((SECONDS < deadline)) || fail "logs -f: new console output did not appear within 20 s"
+  sleep 0.1
+done
 
 step "attached suite, two different filters"
 t0=$(now)
@@ -178,6 +187,8 @@ wait "$up_pid" && rc=0 || rc=$?
 up_pid=
 [[ $rc == 0 ]] || fail "vmtest up exited with $rc after down"
 expect_nothing_left "after down"
+timeout 10 tail --pid="$follow_pid" -f /dev/null || fail "logs -f still follows after down"
+wait "$follow_pid" || fail "logs -f exited with $? after down"
 [[ ! -e $state ]] || fail "the state folder is still there: $(ls -la "$state")"
 if "$suite" --gtest_filter='Minimal.SucceedReturnsStdout' >"$work/after-down.log" 2>&1; then
   fail "an attached suite passed with no cluster up"
