@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # guest-minimal: the `vmtest` command against a real VM.
 #
-#   cli_test.sh VMTEST MINIMAL_SUITE CRASH_SUITE MANIFEST
+#   cli_test.sh VMTEST MINIMAL_SUITE CRASH_SUITE MANIFEST [CLUSTER_SUITE TRIO_MANIFEST]
 #
 # up, a second up refused, exec (byte-exact, exit status, timeout), status,
 # shell, logs, the minimal suite attached twice with different filters and
@@ -9,9 +9,12 @@
 # of reach of another user, down with nothing left over; then an up that is
 # SIGKILLed leaves nothing running, the next up on that folder cleans up
 # after it, a node that dies is reported by name, and SIGINT stops an up.
+# With the trio: a disruptive suite run attached through the override
+# (block/unblock forwarded, three nodes in parallel), and a suite given
+# another manifest than the attached cluster's fails.
 set -euo pipefail
 
-vmtest=$1 suite=$2 crash_suite=$3 manifest=$4
+vmtest=$1 suite=$2 crash_suite=$3 manifest=$4 cluster_suite=${5:-} trio=${6:-}
 if [[ ! -f $manifest ]]; then
   if [[ ${VMTEST_REQUIRE:-} == *guest-minimal* || ${VMTEST_REQUIRE:-} == all ]]; then
     echo "FAIL: required, but the manifest $manifest does not exist" >&2
@@ -231,5 +234,29 @@ up_pid=
 [[ $rc == 0 ]] || fail "vmtest up exited with $rc after SIGINT"
 expect_nothing_left "after SIGINT"
 [[ ! -e $state ]] || fail "the state folder is still there after SIGINT"
+
+if [[ -n $cluster_suite && -f $trio ]]; then
+  step "trio: a disruptive suite attached with VMTEST_ATTACH_DISRUPTIVE=1"
+  single=$manifest
+  manifest=$trio
+  start_up up5
+  VMTEST_ATTACH_DISRUPTIVE=1 "$cluster_suite" \
+    --gtest_filter='Trio.AllNodesAreUp:Trio.BlockCutsANodeOffAndUnblockBringsItBack:Trio.CommandsRunOnSeveralMachinesAtOnce' \
+    >"$work/trio.log" 2>&1 || fail "attached cluster suite: $(tail -30 "$work/trio.log")"
+  grep -q '\[  PASSED  \] 3 tests' "$work/trio.log" || fail "the attached cluster suite did not run 3 tests"
+
+  step "trio: a suite given another manifest than the attached cluster's fails"
+  if VMTEST_MANIFEST=$single "$suite" --gtest_filter='Minimal.SucceedReturnsStdout' >"$work/mismatch.log" 2>&1; then
+    fail "a suite ran against the wrong topology"
+  fi
+  grep -q "runs the cluster of $trio" "$work/mismatch.log" || fail "mismatch: $(tail -10 "$work/mismatch.log")"
+  "$vmtest" down >/dev/null 2>&1 || fail "down of the trio failed"
+  wait "$up_pid" && rc=0 || rc=$?
+  up_pid=
+  [[ $rc == 0 ]] || fail "vmtest up of the trio exited with $rc"
+  expect_nothing_left "after down of the trio"
+else
+  echo "trio part skipped: no cluster suite or trio manifest given" >&2
+fi
 
 echo "PASS" >&2
