@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 
 class Trio : public vmtest::ClusterTest {
  public:
+  // Blocks links and kills a node: not for a cluster shared through VMTEST_ATTACH.
   static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal", .disruptive = true}); }
 };
 

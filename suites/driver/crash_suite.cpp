@@ -16,6 +16,7 @@ using namespace std::chrono_literals;
 
 class Crash : public vmtest::ClusterTest {
  public:
+  // Kills and restarts its VM: not for a cluster shared through VMTEST_ATTACH.
   static void SetUpTestSuite() { set_up_suite({.label = "guest-minimal", .disruptive = true}); }
 
  protected:
