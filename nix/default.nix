@@ -31,6 +31,18 @@ let
     ];
   };
 
+  # The same cluster in its snapshot-capable form: store image, no 9p mounts (docs/snapshots.md).
+  snapshotTest = pkgs.testers.runNixOSTest {
+    imports = [
+      (import ./tests/k0s-cluster.nix {
+        k0sModule = k0s-nix.nixosModules.default;
+        inherit k0sPackage settings;
+        inherit (airgap) bundles;
+        snapshotCapable = true;
+      })
+    ];
+  };
+
   manifestOf =
     config:
     vmlib.fromTest {
@@ -40,6 +52,9 @@ let
   manifest = manifestOf test.config;
   # writeText keeps the start scripts' string context: whatever uses the file depends on the VMs.
   manifestFile = pkgs.writeText "vmtest-k0s-manifest.json" (builtins.toJSON manifest);
+  snapshotManifestFile = pkgs.writeText "vmtest-k0s-snapshot-manifest.json" (
+    builtins.toJSON (manifestOf snapshotTest.config)
+  );
   # The same cluster with interactive.* applied (full QEMU with a display), for the app.
   interactiveManifestFile = pkgs.writeText "vmtest-k0s-interactive-manifest.json" (
     builtins.toJSON (manifestOf test.config.interactive)
@@ -148,6 +163,7 @@ in
     default = vmtest;
     inherit vmtest;
     k0s-manifest = manifestFile;
+    k0s-manifest-snapshot = snapshotManifestFile;
     k0s-airgap-bundle = airgap.releaseBundle;
     vmtest-workload-image = airgap.workloadTar;
     k0s-cluster = k0sCluster;

@@ -6,6 +6,8 @@
   k0sPackage,
   bundles, # { "<file name>" = <tar>; } for <dataDir>/images on worker-side nodes
   settings ? import ./k0s-settings.nix,
+  # No 9p mounts, the store as a disk image: vmtest can snapshot the nodes (docs/snapshots.md).
+  snapshotCapable ? false,
 }:
 { lib, ... }:
 let
@@ -48,7 +50,8 @@ in
       imports = [
         k0sModule
         ../modules/k0s-node.nix
-      ];
+      ]
+      ++ lib.optional snapshotCapable ../modules/snapshot-capable.nix;
       services.k0s.package = k0sPackage;
       vmtest.k0s = {
         enable = true;

@@ -4,6 +4,17 @@ let
   inherit (vmlib) mkManifest fromTest placeholderStartScript;
   settings = import ../../tests/k0s-settings.nix;
 
+  # The few nixpkgs lib functions the topology files call, for evaluation without nixpkgs.
+  stubLib = builtins // {
+    mkForce = content: {
+      _type = "override";
+      priority = 50;
+      inherit content;
+    };
+    optional = cond: x: if cond then [ x ] else [ ];
+    optionalAttrs = cond: attrs: if cond then attrs else { };
+  };
+
   # The standard topology as mkManifest input: what nix/tests/k0s-cluster.nix builds, with
   # nixpkgs' addresses (name order on VLAN 1) written out.
   standardNodes = {
@@ -167,5 +178,38 @@ in
       bootTimeout = 300;
       k0s = { };
     };
+  };
+
+  # The snapshot-capable form (docs/snapshots.md): what the module sets, with lib.mkForce as
+  # nixpkgs defines it (no nixpkgs here: a stand-in of the one function the module uses).
+  snapshot-capable-module = {
+    golden = "snapshot-capable-module.json";
+    result = import ../../modules/snapshot-capable.nix { lib = stubLib; };
+  };
+
+  # k0s-cluster.nix imports that module into every node exactly when snapshotCapable is set.
+  snapshot-capable-topology = {
+    golden = "snapshot-capable-topology.json";
+    result =
+      let
+        imports =
+          snapshotCapable:
+          let
+            topology = import ../../tests/k0s-cluster.nix {
+              k0sModule = "k0s-nix-module";
+              k0sPackage = "k0s";
+              bundles = { };
+              inherit snapshotCapable;
+            };
+            node = (topology { lib = stubLib; }).defaults {
+              nodes.ctrl.networking.primaryIPAddress = "192.168.1.1";
+            };
+          in
+          map baseNameOf node.imports;
+      in
+      {
+        default = imports false;
+        snapshotCapable = imports true;
+      };
   };
 }
