@@ -11,6 +11,8 @@
 // save, and the snapshot's size on disk (memory files and frozen disks).
 //
 // Same small harness style as vmtest_bench (see its header for why).
+#include "bench_stats.hpp"
+
 #include <vmtest/vmtest.hpp>
 
 #include <fmt/format.h>
@@ -26,38 +28,12 @@
 
 namespace fs = std::filesystem;
 using namespace vmtest;
+using vmtest::bench::loadavg;
+using vmtest::bench::Samples;
+using vmtest::bench::time_s;
 
 namespace {
 
-struct Samples {
-  std::vector<double> v;
-  void add(double x) { v.push_back(x); }
-  double pct(double p) const {
-    if (v.empty()) return NAN;
-    auto s = v;
-    std::sort(s.begin(), s.end());
-    if (p == 50) {
-      auto m = s.size() / 2;
-      return s.size() % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-    }
-    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(s.size())));
-    return s[std::clamp<std::size_t>(rank, 1, s.size()) - 1];
-  }
-  double median() const { return pct(50); }
-};
-
-double time_s(const std::function<void()>& f) {
-  auto t0 = Clock::now();
-  f();
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string loadavg() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
 
 // Bytes the files take on disk (sparse memory files count what is allocated).
 std::uintmax_t disk_usage(const fs::path& dir, const std::string& suffix) {
