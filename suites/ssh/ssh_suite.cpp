@@ -6,8 +6,10 @@
 // manifest that mixes VMs and SSH hosts.
 #include "ssh_guest.hpp"
 
+#include <vmtest/broker.hpp>
 #include <vmtest/cluster_test.hpp>
 #include <vmtest/log.hpp>
+#include <vmtest/process.hpp>
 #include <vmtest/ssh.hpp>
 
 #include <fmt/format.h>
@@ -15,6 +17,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fcntl.h>
+#include <thread>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -243,6 +247,63 @@ TEST_F(Ssh, ManifestMixesVmsAndSshHosts) {
   EXPECT_EQ(cluster.machine("remote").succeed("hostname"), "machine\n");
   EXPECT_EQ(cluster.machine("vm").succeed("echo from the vm"), "from the vm\n");
   EXPECT_THROW(cluster.machine("remote").block(), vmtest::NotSupported);
+}
+
+// `vmtest up` of a manifest with an SSH host: the broker serves it like a
+// VM, to `vmtest exec` and to an attached process, with typed errors.
+TEST_F(Ssh, VmtestUpServesAnSshHost) {
+  const char* cli = std::getenv("VMTEST_CLI");
+  ASSERT_TRUE(cli && *cli) << "VMTEST_CLI is not set (CMakeLists.txt sets it)";
+  nlohmann::json doc = {{"hosts",
+                         {{"remote",
+                           {{"host", host().host}, {"port", host().port},
+                            {"identity_file", host().identity_file.string()},
+                            {"known_hosts", host().known_hosts.string()}, {"connect_timeout", 120}}}}}};
+  auto manifest = dir() / "hosts-only.json";
+  std::ofstream(manifest) << doc.dump(2);
+  auto state = dir() / "up";
+  auto log = dir() / "up.out";
+  vmtest::UniqueFd out(::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  vmtest::SpawnOptions o;
+  o.argv = {cli, "up", "--state-dir", state.string(), manifest.string()};
+  o.stdout_fd = out.get();
+  auto up = vmtest::ChildProcess::spawn(o);
+  auto deadline = vmtest::Deadline::after(180s);
+  while (read_file(log).find("export VMTEST_ATTACH=") == std::string::npos) {
+    ASSERT_FALSE(up.try_wait()) << "vmtest up ended early: " << read_file(log);
+    ASSERT_FALSE(deadline.expired()) << "vmtest up printed no export line within 180 s";
+    std::this_thread::sleep_for(100ms);
+  }
+
+  auto run_cli = [&](std::vector<std::string> args) {
+    auto result = dir() / "cli.out";
+    vmtest::UniqueFd fd(::open(result.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    vmtest::SpawnOptions c;
+    c.argv = {cli};
+    c.argv.insert(c.argv.end(), args.begin(), args.end());
+    c.stdout_fd = fd.get();
+    auto p = vmtest::ChildProcess::spawn(c);
+    auto st = p.wait(vmtest::Deadline::after(120s));
+    EXPECT_TRUE(st && st->exited()) << "vmtest " << args.front() << " did not finish";
+    return std::make_pair(st && st->exited() ? st->code() : -1, read_file(result));
+  };
+  auto [status, text] = run_cli({"exec", "--state-dir", state.string(), "remote", "--", "hostname; exit 3"});
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(text, "machine\n");
+
+  {
+    auto attached = vmtest::broker::attach_cluster(state);
+    auto& remote = attached->machine("remote");
+    EXPECT_EQ(remote.succeed("echo attached"), "attached\n");
+    // The owner's machine is an SSH host: its refusal comes back typed.
+    EXPECT_THROW(remote.block(), vmtest::NotSupported);
+  }
+
+  auto [down_status, down_text] = run_cli({"down", "--state-dir", state.string()});
+  EXPECT_EQ(down_status, 0) << down_text;
+  auto st = up.wait(vmtest::Deadline::after(60s));
+  ASSERT_TRUE(st) << "vmtest up still running after vmtest down";
+  EXPECT_TRUE(st->exited() && st->code() == 0) << st->describe();
 }
 
 }  // namespace
