@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <exception>
+#include <string>
 #include <string_view>
 
 namespace vmtest::k0s::suite {
@@ -30,6 +32,29 @@ inline NodeLookup lookup() {
 // Reads the manifest's k0s section into config() (a malformed one fails
 // the suite, with the key path).
 inline void load_config(Cluster& cluster) { config() = K0sConfig::from_manifest(cluster.manifest()); }
+
+// The snapshot_setup of a suite (docs/snapshots.md), opted into with
+// VMTEST_K0S_SNAPSHOT=1: the first run saves the cluster after its set-up,
+// later runs with the same inputs restore it instead of bringing k0s up
+// again. The nodes must be snapshot-capable (no 9p mounts: the Nix side's
+// k0s-manifest-snapshot). Empty (off) otherwise.
+inline std::string snapshot_setup(std::string id) {
+  const char* v = std::getenv("VMTEST_K0S_SNAPSHOT");
+  return v && std::string_view(v) == "1" ? id : std::string();
+}
+
+// A set-up restored from the snapshot cache did not run after_boot, which
+// loads the config: load it from the running cluster. Without a cluster
+// (skipped, or the set-up failed) there is nothing to do; SetUp reports why.
+inline void load_config_if_up() {
+  Cluster* cluster = nullptr;
+  try {
+    cluster = &ClusterTest::cluster();
+  } catch (const Error&) {
+    return;
+  }
+  load_config(*cluster);
+}
 
 // Runs `fn(machine, node)` on every worker-side node; each node's failure
 // is its own gtest failure, so one run shows them all.

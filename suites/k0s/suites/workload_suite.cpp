@@ -24,7 +24,10 @@ class K0sWorkload : public ClusterTest {
               suite::load_config(cluster);
               bring_up(suite::lookup(cluster), suite::config(), BringUp::ready);
             },
+        // Change the version when bring_up's idea of "ready" changes.
+        .snapshot_setup = suite::snapshot_setup("k0s-workload-ready-v1"),
     });
+    suite::load_config_if_up();
   }
   // The namespace must not outlive the suite on a real cluster, also when
   // a filter or a failure skipped DeletesTheWorkload.
