@@ -34,7 +34,6 @@ using vmtest::bench::time_s;
 
 namespace {
 
-
 // Bytes the files take on disk (sparse memory files count what is allocated).
 std::uintmax_t disk_usage(const fs::path& dir, const std::string& suffix) {
   std::uintmax_t total = 0;

@@ -42,16 +42,12 @@ fs::path make_key(const fs::path& dir, const std::string& name) {
   return key;
 }
 
-namespace {
-
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 HostSpec start_sshd(Machine& vm, int port, const fs::path& dir, const std::string& host_name) {
   auto host_key = make_key(dir, "host_ed25519");

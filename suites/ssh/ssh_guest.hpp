@@ -15,6 +15,9 @@
 
 namespace vmtest::ssh_test {
 
+// The whole file, bytes as they are ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, close).
 int free_local_port();
 

@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <thread>
 #include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 namespace {
@@ -32,12 +31,7 @@ using vmtest::Machine;
 
 constexpr const char* kSshName = "machine-ssh";
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using vmtest::ssh_test::read_file;
 
 class Ssh : public vmtest::ClusterTest {
  public:
@@ -239,9 +233,18 @@ TEST_F(Ssh, ManifestMixesVmsAndSshHosts) {
   };
   auto path = dir() / "mixed.json";
   std::ofstream(path) << doc.dump(2);
-  ::unsetenv("QEMU_NET_OPTS");  // the minimal VM needs no forward (and must not take the port)
+  // The minimal VM needs no forward (and must not take the port); the
+  // suite's own VM keeps its forward for any later restart.
+  struct WithoutForward {
+    std::string saved = std::getenv("QEMU_NET_OPTS") ? std::getenv("QEMU_NET_OPTS") : "";
+    WithoutForward() { ::unsetenv("QEMU_NET_OPTS"); }
+    ~WithoutForward() { ::setenv("QEMU_NET_OPTS", saved.c_str(), 1); }
+  };
   vmtest::Cluster cluster{vmtest::Manifest::load(path)};
-  cluster.start_all();
+  {
+    WithoutForward scope;
+    cluster.start_all();
+  }
   EXPECT_FALSE(cluster.machine("remote").is_vm());
   EXPECT_TRUE(cluster.machine("vm").is_vm());
   EXPECT_EQ(cluster.machine("remote").succeed("hostname"), "machine\n");
