@@ -11,7 +11,7 @@
 namespace vmtest::k0s {
 namespace {
 
-class K0sWorkload : public ClusterTest {
+class K0sWorkload : public K0sTest {
  public:
   static void SetUpTestSuite() {
     places().clear();
