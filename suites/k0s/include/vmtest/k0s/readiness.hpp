@@ -7,10 +7,15 @@
 //                                    /readyz == ok, join API answers 401
 //   join_node(ctrl, wrkr1, cfg, n)   token create, token file, unit start,
 //                                    the same node gates on the worker
+//   wait_worker_api_connection(...)  the worker's Node Ready, its Lease held
 //   wait_nodes_ready(ctrl, cfg)      Ready=True, no pressure, no bad taints
 //   require_node_addresses(...)      InternalIP on the VLAN and distinct
-//   wait_system_workloads(...)       kube-proxy, konnectivity, CNI
+//   wait_daemonsets / wait_coredns   kube-proxy, konnectivity, CNI
 //                                    DaemonSets; CoreDNS and its endpoints
+//   wait_pod_logs / wait_metrics_api kubelet logs through the API on every
+//                                    node; the metrics APIService
+//
+// suites/k0s/README.md compares these with k0s's inttest/common.
 //
 // Every step throws CheckFailed (or TimeoutError/CommandFailed from the
 // machine) naming the node and what was seen.
