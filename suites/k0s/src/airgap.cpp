@@ -19,9 +19,11 @@ namespace {
 using protocol::shell_quote;
 
 std::string journal_command(const K0sConfig& cfg) {
-  // grep only shortens what crosses the channel; the lines are parsed in C++.
+  // grep only shortens what crosses the channel; the lines are parsed in
+  // C++. No line is grep's status 1, not an error; a failing journalctl
+  // still fails the pipeline (pipefail).
   return fmt::format(
-      "journalctl -u {} --no-pager -o cat | grep -E 'OCI bundle|Imported image|Unpinning image' || true",
+      "journalctl -u {} --no-pager -o cat | {{ grep -E 'OCI bundle|Imported image|Unpinning image' || test $? -eq 1; }}",
       shell_quote(cfg.unit_name()));
 }
 
