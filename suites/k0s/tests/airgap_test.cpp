@@ -52,6 +52,33 @@ TEST_F(K0sAirgapChecks, HealthyWorkerPassesEveryCheck) {
   require_pull_policy(node("ctrl"), cfg);
 }
 
+// The two ends of the supported range: k0s 1.34.10 and 1.35.7 list other
+// image tags but print, label and log the same way.
+TEST_F(K0sAirgapChecks, BothEndsOfTheSupportedRangePass) {
+  for (std::string suffix : {"-1.34", ""}) {
+    SCOPED_TRACE("k0s " + std::string(suffix.empty() ? "1.35.7" : "1.34.10"));
+    on("wrkr1", "k0s airgap list-images --all", file("list-images-all" + suffix + ".txt"));
+    on("wrkr1", "f='/var/lib/k0s/images/k0s-airgap-bundle.tar'",
+       ok("index.json\n" + recording("bundle-index-k0s" + suffix + ".json")));
+    ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images ls", _, _))
+        .WillByDefault(Return(file("ctr-images-ls" + suffix + ".txt")));
+    ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images check", _, _))
+        .WillByDefault(Return(file("ctr-images-check" + suffix + ".txt")));
+    auto images = expected();
+    ASSERT_THAT(images, SizeIs(13));
+    EXPECT_NO_THROW(require_bundles_cover(node("wrkr1"), cfg, images));
+    EXPECT_NO_THROW(wait_bundles_imported(node("wrkr1"), cfg, images));
+    EXPECT_NO_THROW(require_images_imported(node("wrkr1"), cfg, images));
+  }
+}
+
+TEST_F(K0sAirgapChecks, A135BundleOnA134NodeLacksItsImages) {
+  on("wrkr1", "k0s airgap list-images --all", file("list-images-all-1.34.txt"));
+  auto e = check_failure([&] { require_bundles_cover(node("wrkr1"), cfg, expected()); });
+  EXPECT_THAT(e.findings(), SizeIs(9));
+  EXPECT_THAT(e.findings()[0], StartsWith("image quay.io/k0sproject/calico-cni:v3.29.7-0 is in none of the bundles"));
+}
+
 TEST_F(K0sAirgapChecks, ExpectedImagesAreTheManifestsAndListImagesWithoutDuplicates) {
   auto images = expected();
   EXPECT_EQ(images[0], "quay.io/k0sproject/pause:3.10.1");
