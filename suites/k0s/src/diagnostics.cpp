@@ -176,4 +176,11 @@ fs::path write_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const 
   return root;
 }
 
+std::string save_failure_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const fs::path& dir) {
+  auto out = write_diagnostics(nodes, cfg, Transcript::current().records(), dir);
+  return fmt::format("k0s diagnostics (every command this test ran, k0s status, k0s journal, kubectl state) are "
+                     "saved in {} (docs/k0s-failures.md says what to send)",
+                     out.string());
+}
+
 }  // namespace vmtest::k0s

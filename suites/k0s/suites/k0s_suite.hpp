@@ -97,11 +97,7 @@ class K0sTest : public ClusterTest {
   void TearDown() override {
     if (HasFailure() && !suite::config().nodes.empty()) {
       try {
-        auto dir = write_diagnostics(suite::lookup(), suite::config(), Transcript::current().records(),
-                                     suite::diagnostics_dir());
-        ADD_FAILURE() << "k0s diagnostics (every command this test ran, k0s status, k0s journal, kubectl state) "
-                         "are saved in "
-                      << dir.string() << " (docs/k0s-failures.md says what to send)";
+        ADD_FAILURE() << save_failure_diagnostics(suite::lookup(), suite::config(), suite::diagnostics_dir());
       } catch (const std::exception& e) {
         ADD_FAILURE() << "could not save the k0s diagnostics: " << e.what();
       }

@@ -95,6 +95,13 @@ TEST_F(K0sDiagnostics, AFailedCheckLeavesItsCommandsAndTheClusterState) {
   EXPECT_EQ(Transcript::current().records().size(), 1u);
 }
 
+TEST_F(K0sDiagnostics, TheFailureMessageNamesTheFolder) {
+  EXPECT_THROW(wait_nodes_ready(node("ctrl"), cfg), CheckFailed);
+  auto message = save_failure_diagnostics(lookup(), cfg, dir);
+  EXPECT_THAT(message, HasSubstr("saved in " + fs::absolute(dir).string() + " (docs/k0s-failures.md"));
+  EXPECT_TRUE(fs::exists(dir / "ctrl/commands/001.stdout"));
+}
+
 TEST_F(K0sDiagnostics, ContainerdCommandsAndFailuresAreRecordedToo) {
   ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images ls", _, _))
       .WillByDefault(Return(mocks::result(1, "", "ctr: failed to dial \"/run/k0s/containerd.sock\"\n")));

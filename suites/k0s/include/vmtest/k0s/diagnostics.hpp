@@ -20,6 +20,7 @@
 #include "vmtest/k0s/config.hpp"
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace vmtest::k0s {
@@ -28,5 +29,10 @@ namespace vmtest::k0s {
 // the absolute folder.
 std::filesystem::path write_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg,
                                         const std::vector<CommandRecord>& records, const std::filesystem::path& dir);
+
+// What a failed k0s test does (K0sTest::TearDown): writes the current
+// Transcript and the cluster's state under `dir` and returns the failure
+// line that names the folder.
+std::string save_failure_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const std::filesystem::path& dir);
 
 }  // namespace vmtest::k0s
