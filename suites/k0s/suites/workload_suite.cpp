@@ -25,7 +25,7 @@ class K0sWorkload : public K0sTest {
               bring_up(suite::lookup(cluster), suite::config(), BringUp::ready);
             },
         // Change the version when bring_up's idea of "ready" changes.
-        .snapshot_setup = suite::snapshot_setup("k0s-workload-ready-v1"),
+        .snapshot_setup = suite::snapshot_setup("k0s-workload-ready-v2"),
     });
     suite::load_config_if_up();
   }
