@@ -26,8 +26,8 @@ std::string trimmed(std::string s) {
 // `systemctl show` of the unit, hints and the journal tail, as findings.
 Findings unit_diagnosis(Machine& node, const K0sConfig& cfg) {
   auto unit = shell_quote(cfg.unit_name());
-  auto show = run_command(node, 
-      fmt::format("systemctl show -p ActiveState,SubState,Result,ConditionResult,NRestarts {}", unit),
+  auto show = run_command(
+      node, fmt::format("systemctl show -p ActiveState,SubState,Result,ConditionResult,NRestarts {}", unit),
       cfg.timeouts.command);
   auto journal = run_command(node, fmt::format("journalctl -u {} --no-pager -o cat -n 40", unit), cfg.timeouts.command);
   Findings f = unit_hints(show.out, journal.out, cfg);
@@ -133,9 +133,10 @@ void join_node(Machine& leader, Machine& node, const K0sConfig& cfg, const K0sNo
       throw CheckFailed(fmt::format("`{}` did not print one token:", create), {short_output(token)},
                         leader.context(create));
     auto dir = std::filesystem::path(cfg.token_file).parent_path().string();
-    run_succeed(node, fmt::format("install -d -m 0755 {} && (umask 077 && printf '%s' {} > {})", shell_quote(dir.empty() ? "/" : dir),
-                             shell_quote(token), shell_quote(cfg.token_file)),
-                 cfg.timeouts.command);
+    run_succeed(node,
+                fmt::format("install -d -m 0755 {} && (umask 077 && printf '%s' {} > {})",
+                            shell_quote(dir.empty() ? "/" : dir), shell_quote(token), shell_quote(cfg.token_file)),
+                cfg.timeouts.command);
     run_succeed(node, fmt::format("systemctl start {}", unit), cfg.timeouts.command);
     // k0s-nix guards workers with ConditionPathExists=<token file>: a start
     // that skips the unit leaves it inactive without an error.
