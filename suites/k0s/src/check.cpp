@@ -82,7 +82,17 @@ void Transcript::clear() {
 
 void Transcript::add(CommandRecord record) {
   std::lock_guard lock(mutex_);
+  for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
+    if (it->node != record.node || it->command != record.command) continue;
+    if (it->status == record.status && it->out == record.out && it->err == record.err &&
+        it->timed_out == record.timed_out && it->error == record.error) {
+      ++it->repeats;
+      return;
+    }
+    break;
+  }
   records_.push_back(std::move(record));
+  if (records_.size() > kMaxRecords) records_.erase(records_.begin() + static_cast<std::ptrdiff_t>(kKeepFirst));
 }
 
 std::vector<CommandRecord> Transcript::records() const {

@@ -106,6 +106,7 @@ void write_commands(const fs::path& dir, const std::vector<const CommandRecord*>
     write(dir / (id + ".stderr"), r->err);
     std::string status = r->error.empty() ? fmt::format("exit {}{}", r->status, r->timed_out ? " (timed out)" : "")
                                           : "no result: " + r->error;
+    if (r->repeats > 1) status += fmt::format(" (same answer {} times in a row)", r->repeats);
     for (auto& c : status)
       if (c == '\n') c = ' ';
     index += fmt::format("{}\t{}\t{}\n", id, status, r->command);

@@ -95,6 +95,19 @@ TEST_F(K0sDiagnostics, AFailedCheckLeavesItsCommandsAndTheClusterState) {
   EXPECT_EQ(Transcript::current().records().size(), 1u);
 }
 
+TEST_F(K0sDiagnostics, APollKeepsOneRecordPerStateItSaw) {
+  // NotReady three times, then Ready: two records, the first counted 3 times.
+  on("ctrl", "get nodes -o json", file("nodes-notready-cni.json"));
+  for (int i = 0; i < 3; ++i) EXPECT_THROW(wait_nodes_ready(node("ctrl"), cfg), CheckFailed);
+  on("ctrl", "get nodes -o json", file("nodes-ready.json"));
+  wait_nodes_ready(node("ctrl"), cfg);
+  write_diagnostics(lookup(), cfg, Transcript::current().records(), dir);
+  EXPECT_EQ(slurp(dir / "ctrl/commands/index.txt"),
+            "001\texit 0 (same answer 3 times in a row)\tk0s kubectl get nodes -o json\n"
+            "002\texit 0\tk0s kubectl get nodes -o json\n");
+  EXPECT_EQ(slurp(dir / "ctrl/commands/002.stdout"), recording("nodes-ready.json"));
+}
+
 TEST_F(K0sDiagnostics, TheFailureMessageNamesTheFolder) {
   EXPECT_THROW(wait_nodes_ready(node("ctrl"), cfg), CheckFailed);
   auto message = save_failure_diagnostics(lookup(), cfg, dir);

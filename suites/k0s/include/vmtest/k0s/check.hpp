@@ -66,13 +66,21 @@ struct CommandRecord {
   bool timed_out = false;
   // Set when no result came back (the wait ended, the machine died).
   std::string error;
+  // How many runs in a row gave this same answer (a poll repeats commands).
+  int repeats = 1;
 };
 
-// The commands the current check ran, in order. The suites clear it at the
-// start of each test and write it out when the test fails. The containerd
-// layer's commands are recorded too (containerd::set_command_observer).
+// The commands the current check ran, in order. The suites write it out when
+// a test fails and clear it after each test. The containerd layer's commands
+// are recorded too (containerd::set_command_observer). A run whose answer is
+// the same as the previous run of that command on that node only counts up
+// `repeats`, so a long poll keeps one record per state it saw; beyond
+// kMaxRecords the oldest records after the first kKeepFirst are dropped.
 class Transcript {
  public:
+  static constexpr std::size_t kMaxRecords = 5000;
+  static constexpr std::size_t kKeepFirst = 200;
+
   static Transcript& current();
   void clear();
   void add(CommandRecord record);
