@@ -277,7 +277,14 @@ TEST_F(SystemdNode, BundleImportsIntoTheK8sNamespace) {
   ASSERT_GE(refs.size(), 2u) << "VMTEST_AIRGAP_REFS=" << env("VMTEST_AIRGAP_REFS");
   // The bundle names exactly the expected refs, and ctr unpacked each.
   EXPECT_THAT(ctrd::bundle_refs(m(), guest_bundle_), UnorderedElementsAreArray(refs));
-  EXPECT_THAT(import_result_.refs, UnorderedElementsAreArray(refs)) << import_result_.output;
+  // containerd 1.x names every ref it unpacked; containerd 2.x's progress
+  // table may drop the last rows when ctr exits (ProgressHandler's done()
+  // cancels before the buffered events are drawn), so there the rows shown
+  // must be bundle refs and the listing below proves the rest.
+  if (import_result_.format == ctrd::ImportFormat::unpack_lines)
+    EXPECT_THAT(import_result_.refs, UnorderedElementsAreArray(refs)) << import_result_.output;
+  else
+    EXPECT_THAT(import_result_.refs, AllOf(Not(testing::IsEmpty()), testing::IsSubsetOf(refs))) << import_result_.output;
   auto listed = ctrd::list_image_refs(m(), kCtr);
   for (const auto& ref : refs) EXPECT_THAT(listed, testing::Contains(ref));
   // In k8s.io, where the CRI looks, and nowhere else.

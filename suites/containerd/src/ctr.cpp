@@ -87,12 +87,35 @@ std::string unique_container_id() {
   return fmt::format("vmtest-{}-{}-{}", ::getpid(), counter.fetch_add(1), micros % 1000000);
 }
 
+CommandObserver& observer() {
+  static CommandObserver o;
+  return o;
+}
+
+// node.execute, shown to the observer (the k0s suites' transcript).
+CommandResult exec(Machine& node, const std::string& command, Duration timeout) {
+  auto r = node.execute(command, timeout);
+  if (observer()) observer()(node, command, r);
+  return r;
+}
+
+// node.succeed through exec.
+std::string exec_ok(Machine& node, const std::string& command, Duration timeout) {
+  auto r = exec(node, command, timeout);
+  if (r.status != 0)
+    throw CommandFailed(fmt::format("`{}` exited with status {}: {}", command, r.status, excerpt(trim(r.err))),
+                        node.context(command), r.status, r.out, r.err);
+  return r.out;
+}
+
 std::string guest_seconds(Duration d) {
   auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
   return std::to_string(std::max<long long>(s, 1));
 }
 
 }  // namespace
+
+void set_command_observer(CommandObserver o) { observer() = std::move(o); }
 
 std::string CtrCommand::prefix() const {
   std::string s = binary;
@@ -258,6 +281,85 @@ std::vector<std::string> parse_import_output(std::string_view text) {
   return refs;
 }
 
+std::string transfer_display_name(std::string_view ref) {
+  // ctr's displayName: split at '-', shorten sha256 digests, join with ' ';
+  // the table cell is "%-40.40s".
+  std::string out;
+  std::size_t start = 0;
+  for (;;) {
+    auto dash = ref.find('-', start);
+    auto part = ref.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
+    if (!out.empty() || start > 0) out += ' ';
+    if (part.substr(0, 7) == "sha256:" && part.size() == 71)
+      out += fmt::format("({})", part.substr(7, 12));
+    else
+      out += part;
+    if (dash == std::string_view::npos) break;
+    start = dash + 1;
+  }
+  if (out.size() > 40) out.resize(40);
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+ImportOutput parse_import(std::string_view text) {
+  ImportOutput out;
+  // containerd 1.x (and 2.x with --local): one "unpacking <ref> (<digest>)...done" per image.
+  for (auto line : lines_of(text)) {
+    auto t = trim(line);
+    constexpr std::string_view kPrefix = "unpacking ";
+    if (t.substr(0, kPrefix.size()) != kPrefix) continue;
+    auto rest = t.substr(kPrefix.size());
+    auto space = rest.find(' ');
+    if (space == std::string_view::npos) bad_table("ctr images import", t, "no digest after the ref");
+    out.refs.emplace_back(rest.substr(0, space));
+    auto open = rest.find('(', space);
+    auto close = rest.find(')', space);
+    if (open != std::string_view::npos && close != std::string_view::npos && close > open)
+      out.digests.emplace_back(rest.substr(open + 1, close - open - 1));
+    out.format = ImportFormat::unpack_lines;
+  }
+  if (out.format != ImportFormat::none) return out;
+  // containerd 2.x (transfer service): a progress table redrawn in place;
+  // every redraw first clears the previous one with ESC[1A ESC[2K CR, so
+  // the last frame is what follows the last clear.
+  auto frame = text;
+  if (auto pos = frame.rfind("\x1b[2K\r"); pos != std::string_view::npos) frame = frame.substr(pos + 5);
+  for (auto line : lines_of(frame)) {
+    if (trim(line).empty()) continue;
+    auto tab = line.find('\t');
+    if (tab != std::string_view::npos) {
+      auto first = line.substr(0, tab);
+      auto rest = line.substr(tab + 1);
+      auto tab2 = rest.find('\t');
+      auto event = trim(rest.substr(0, tab2));
+      if (event.substr(0, 8) == "elapsed:") {
+        out.status = std::string(trim(first));
+        continue;
+      }
+      if (event == "saved") {
+        std::string name(first);
+        while (!name.empty() && name.back() == ' ') name.pop_back();
+        out.saved.push_back(std::move(name));
+        out.format = ImportFormat::transfer_progress;
+        continue;
+      }
+      continue;  // other progress rows (none for an import today)
+    }
+    // "<media type> <digest>" under the rows.
+    auto t = trim(line);
+    auto space = t.find(' ');
+    if (space != std::string_view::npos && t.substr(0, 12) == "application/" &&
+        t.substr(space + 1, 7) == "sha256:")
+      out.digests.emplace_back(t.substr(space + 1));
+  }
+  if (out.format == ImportFormat::none)
+    throw Error(fmt::format("ctr images import: the output has neither containerd 1.x's \"unpacking <ref> "
+                            "(<digest>)...done\" lines nor containerd 2.x's \"saved\" rows: {}",
+                            excerpt(text, 300)));
+  return out;
+}
+
 std::vector<std::string> parse_bundle_refs(std::string_view json_text, std::string_view source) {
   nlohmann::json doc;
   try {
@@ -308,7 +410,7 @@ ImportResult import_bundle(Machine& node, const CtrCommand& ctr, std::string_vie
   if (options.all_platforms) flags += " --all-platforms";
   if (!options.platform.empty()) flags += " --platform " + shell_quote(options.platform);
   auto command = fmt::format("{} images import{} {}", ctr.prefix(), flags, shell_quote(tar_path));
-  auto r = node.execute(command, options.timeout);
+  auto r = exec(node, command, options.timeout);
   if (r.status != 0) {
     throw CommandFailed(
         fmt::format("importing the bundle {} into namespace {} failed with exit status {}: {}", tar_path, ctr.ns,
@@ -316,8 +418,36 @@ ImportResult import_bundle(Machine& node, const CtrCommand& ctr, std::string_vie
         node.context(command), r.status, r.out, r.err);
   }
   ImportResult result;
-  result.refs = parse_import_output(r.out);
   result.output = r.out + r.err;
+  ImportOutput parsed;
+  try {
+    parsed = parse_import(r.out);
+  } catch (const Error& e) {
+    throw Error(e.message(), node.context(command));
+  }
+  result.format = parsed.format;
+  result.rows = parsed.format == ImportFormat::transfer_progress ? parsed.saved : parsed.refs;
+  if (parsed.format == ImportFormat::unpack_lines) {
+    result.refs = parsed.refs;
+    return result;
+  }
+  // containerd 2.x shows each ref shortened: match the rows against the
+  // namespace's refs. A row that matches none is not an image we can name.
+  auto listed = list_image_refs(node, ctr, options.timeout);
+  std::set<std::string> seen;
+  for (const auto& row : parsed.saved) {
+    bool matched = false;
+    for (const auto& ref : listed)
+      if (transfer_display_name(ref) == row) {
+        matched = true;
+        if (seen.insert(ref).second) result.refs.push_back(ref);
+      }
+    if (!matched)
+      throw Error(fmt::format("ctr images import of {} reported \"{}\" saved, but no image in namespace {} is "
+                              "shown that way",
+                              tar_path, row, ctr.ns),
+                  node.context(command));
+  }
   return result;
 }
 
@@ -329,7 +459,7 @@ std::vector<std::string> bundle_refs(Machine& node, std::string_view tar_path, D
       "if out=$(tar -xOf \"$f\" \"$n\" 2>/dev/null); then printf '%s\\n%s' \"$n\" \"$out\"; exit 0; fi; done; "
       "echo \"neither index.json nor manifest.json is in $f\" >&2; exit 1",
       shell_quote(tar_path));
-  auto r = node.execute(command, timeout);
+  auto r = exec(node, command, timeout);
   if (r.status != 0)
     throw CommandFailed(fmt::format("cannot read the image index of bundle {}: {}", tar_path, excerpt(trim(r.err))),
                         node.context(command), r.status, r.out, r.err);
@@ -342,7 +472,7 @@ std::vector<std::string> bundle_refs(Machine& node, std::string_view tar_path, D
 std::vector<ImageRow> list_images(Machine& node, const CtrCommand& ctr, std::string_view filter, Duration timeout) {
   auto command = fmt::format("{} images ls", ctr.prefix());
   if (!filter.empty()) command += " " + shell_quote(filter);
-  auto out = node.succeed(command, timeout);
+  auto out = exec_ok(node, command, timeout);
   try {
     return parse_images_ls(out);
   } catch (const Error& e) {
@@ -351,7 +481,7 @@ std::vector<ImageRow> list_images(Machine& node, const CtrCommand& ctr, std::str
 }
 
 std::vector<std::string> list_image_refs(Machine& node, const CtrCommand& ctr, Duration timeout) {
-  return parse_images_ls_quiet(node.succeed(fmt::format("{} images ls -q", ctr.prefix()), timeout));
+  return parse_images_ls_quiet(exec_ok(node, fmt::format("{} images ls -q", ctr.prefix()), timeout));
 }
 
 std::vector<CheckRow> check_images(Machine& node, const CtrCommand& ctr, std::string_view filter, Duration timeout) {
@@ -359,7 +489,7 @@ std::vector<CheckRow> check_images(Machine& node, const CtrCommand& ctr, std::st
   if (!filter.empty()) command += " " + shell_quote(filter);
   // ctr exits 1 when it cannot check one image (content missing) but still
   // prints the table; the rows say what is wrong, so keep them.
-  auto r = node.execute(command, timeout);
+  auto r = exec(node, command, timeout);
   std::vector<CheckRow> rows;
   try {
     rows = parse_images_check(r.out);
@@ -451,7 +581,7 @@ void require_images(Machine& node, const CtrCommand& ctr, const std::vector<std:
 std::string require_pull_fails(Machine& node, const CtrCommand& ctr, std::string_view ref, Duration timeout) {
   auto command = fmt::format("timeout -s KILL {} {} images pull {}", guest_seconds(timeout), ctr.prefix(),
                              shell_quote(ref));
-  auto r = node.execute(command, timeout + std::chrono::seconds(30));
+  auto r = exec(node, command, timeout + std::chrono::seconds(30));
   if (r.status == 0)
     throw CommandFailed(fmt::format("pulling {} from its registry succeeded: this node reaches a registry, so "
                                     "nothing here proves the images came from the bundle",
@@ -477,7 +607,7 @@ RunResult run_container(Machine& node, const CtrCommand& ctr, std::string_view r
   auto command = fmt::format(
       "set +e; {0} run --rm {1} {2}{3}; s=$?; {0} containers rm {2} >/dev/null 2>&1; exit $s", ctr.prefix(),
       shell_quote(ref), id, args);
-  auto r = node.execute(command, timeout);
+  auto r = exec(node, command, timeout);
   if (r.status != 0) {
     for (auto line : lines_of(r.err)) {
       if (trim(line).substr(0, 4) == "ctr:")

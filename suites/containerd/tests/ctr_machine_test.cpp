@@ -64,6 +64,42 @@ TEST_F(CtrOnNode, ImportReturnsTheUnpackedRefs) {
   EXPECT_THAT(r.refs, ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1"));
 }
 
+TEST_F(CtrOnNode, ImportInContainerd2FormMatchesItsRowsToTheNamespace) {
+  // containerd 2.x (k0s 1.36 embeds 2.3.3): the progress table gives
+  // shortened names only, so the refs come from matching them to `images ls -q`.
+  EXPECT_CALL(*channel, run("k0s ctr -n 'k8s.io' images import '/tmp/bundle.tar'", _, Repeat::once))
+      .WillOnce(Return(mocks::result(0, recording("from-source/import-transfer-2.3.3.stdout"))));
+  EXPECT_CALL(*channel, run("k0s ctr -n 'k8s.io' images ls -q", _, _)).WillOnce(Return(recorded("ls-q", 0)));
+  auto r = import_bundle(*node, ctr, "/tmp/bundle.tar");
+  EXPECT_EQ(r.format, ImportFormat::transfer_progress);
+  EXPECT_THAT(r.refs, ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1"));
+}
+
+TEST_F(CtrOnNode, ImportInContainerd2FormWithARowNoImageMatchesIsAnError) {
+  EXPECT_CALL(*channel, run(HasSubstr("images import"), _, _))
+      .WillOnce(Return(mocks::result(0, recording("from-source/import-transfer-2.3.3.stdout"))));
+  EXPECT_CALL(*channel, run("k0s ctr -n 'k8s.io' images ls -q", _, _))
+      .WillOnce(Return(mocks::result(0, "docker.io/vmtest/busybox:1\n")));
+  try {
+    import_bundle(*node, ctr, "/tmp/bundle.tar");
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.machine(), "wrkr1");
+    EXPECT_THAT(e.message(), HasSubstr("reported \"docker.io/vmtest/echo:1\" saved, but no image in namespace k8s.io"));
+  }
+}
+
+TEST_F(CtrOnNode, ImportThatPrintsNeitherFormNamesTheCommand) {
+  EXPECT_CALL(*channel, run(HasSubstr("images import"), _, _)).WillOnce(Return(mocks::result(0, "")));
+  try {
+    import_bundle(*node, ctr, "/tmp/bundle.tar");
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.message(), HasSubstr("ctr images import: the output has neither containerd 1.x's"));
+    EXPECT_EQ(e.command(), "k0s ctr -n 'k8s.io' images import '/tmp/bundle.tar'");
+  }
+}
+
 TEST_F(CtrOnNode, ImportOfATruncatedBundleNamesNodeBundleAndCause) {
   EXPECT_CALL(*channel, run(HasSubstr("images import"), _, _)).WillOnce(Return(recorded("import-truncated", 1)));
   try {

@@ -194,3 +194,43 @@ TEST(CtrEvaluate, RequiredLabels) {
 
 }  // namespace
 }  // namespace vmtest::containerd
+
+namespace vmtest::containerd {
+namespace {
+
+TEST(CtrImportForms, Containerd1UnpackLines) {
+  auto out = parse_import(testing::recording("import.stdout"));
+  EXPECT_EQ(out.format, ImportFormat::unpack_lines);
+  EXPECT_THAT(out.refs, ::testing::ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1"));
+  EXPECT_THAT(out.digests, ::testing::ElementsAre(
+                               "sha256:1b6f1384d31bfd474fe52e0b2acd640ddcef9ee02da13cb212b8fe6355f4450a",
+                               "sha256:8f328cf4bb0fa52ad2b9c5db6545515a209b8be76b84d5d3da965179d4f7e444"));
+}
+
+TEST(CtrImportForms, Containerd2ProgressTableLastFrame) {
+  auto out = parse_import(testing::recording("from-source/import-transfer-2.3.3.stdout"));
+  EXPECT_EQ(out.format, ImportFormat::transfer_progress);
+  EXPECT_TRUE(out.refs.empty());
+  // The first frame's row is cleared and redrawn: each image once.
+  EXPECT_THAT(out.saved, ::testing::ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1"));
+  EXPECT_THAT(out.digests, ::testing::SizeIs(2));
+  EXPECT_EQ(out.status, "Importing");
+}
+
+TEST(CtrImportForms, Containerd2DisplayNames) {
+  EXPECT_EQ(transfer_display_name("docker.io/vmtest/echo:1"), "docker.io/vmtest/echo:1");
+  EXPECT_EQ(transfer_display_name("quay.io/k0sproject/kube-proxy:v1.35.7"), "quay.io/k0sproject/kube proxy:v1.35.7");
+  // Cut at 40 characters.
+  EXPECT_EQ(transfer_display_name("quay.io/k0sproject/apiserver-network-proxy-agent:v0.34.0-k0s.2"),
+            "quay.io/k0sproject/apiserver network pro");
+  EXPECT_EQ(transfer_display_name("sha256:8a7c81781494494a4044b5718e7ced0af67e70eeedc06e9cf2252b904efb92e0"),
+            "(8a7c81781494)");
+}
+
+TEST(CtrImportForms, NeitherFormIsAnError) {
+  EXPECT_THROW(parse_import("ctr: something else\n"), Error);
+  EXPECT_THROW(parse_import(""), Error);
+}
+
+}  // namespace
+}  // namespace vmtest::containerd

@@ -19,9 +19,11 @@ namespace {
 using protocol::shell_quote;
 
 std::string journal_command(const K0sConfig& cfg) {
-  // grep only shortens what crosses the channel; the lines are parsed in C++.
+  // grep only shortens what crosses the channel; the lines are parsed in
+  // C++. No line is grep's status 1, not an error; a failing journalctl
+  // still fails the pipeline (pipefail).
   return fmt::format(
-      "journalctl -u {} --no-pager -o cat | grep -E 'OCI bundle|Imported image|Unpinning image' || true",
+      "journalctl -u {} --no-pager -o cat | {{ grep -E 'OCI bundle|Imported image|Unpinning image' || test $? -eq 1; }}",
       shell_quote(cfg.unit_name()));
 }
 
@@ -30,7 +32,7 @@ std::string journal_command(const K0sConfig& cfg) {
 void require_bundles_present(Machine& node, const K0sConfig& cfg) {
   auto command = fmt::format("find -L {} -mindepth 1 -maxdepth 1 -printf '%f\\t%y\\t%s\\n'",
                              shell_quote(cfg.airgap.bundle_dir));
-  auto r = node.execute(command, cfg.timeouts.command);
+  auto r = run_command(node, command, cfg.timeouts.command);
   if (r.status != 0)
     throw CheckFailed(fmt::format("the bundle folder {} cannot be listed:", cfg.airgap.bundle_dir),
                       {fmt::format("find exited with status {}: {}", r.status, r.err)}, node.context(command));
@@ -43,7 +45,7 @@ std::vector<std::string> expected_images(Machine& node, const K0sConfig& cfg) {
   for (const auto& ref : cfg.airgap.images)
     if (seen.insert(ref).second) out.push_back(ref);
   if (cfg.airgap.list_images) {
-    auto listed = parse_list_images(node.succeed(cfg.k0s + " airgap list-images --all", cfg.timeouts.command));
+    auto listed = parse_list_images(run_succeed(node, cfg.k0s + " airgap list-images --all", cfg.timeouts.command));
     for (auto& ref : listed)
       if (seen.insert(ref).second) out.push_back(ref);
   }
@@ -65,17 +67,36 @@ void require_bundles_cover(Machine& node, const K0sConfig& cfg, const std::vecto
 }
 
 void wait_bundles_imported(Machine& node, const K0sConfig& cfg, const std::vector<std::string>& expected) {
-  auto command = journal_command(cfg);
-  poll(node, "the airgap bundle import (k0s journal)", cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
+  // The evidence is what containerd holds: k0s labels every image it
+  // imports from a bundle with io.k0sproject.ocibundle-paths and pins it.
+  // The journal only stops the wait early when k0s logged a failed load
+  // (its lines may also have rotated away on a long-running node).
+  auto ctr = cfg.ctr();
+  auto journal_cmd = journal_command(cfg);
+  auto list_cmd = ctr.prefix() + " images ls";
+  poll(node, "the airgap bundle import (k0s ctr images ls, labels)", cfg.timeouts.node_ready,
+       cfg.timeouts.poll_interval,
        [&] {
-         auto journal = parse_import_journal(node.succeed(command, cfg.timeouts.command));
-         auto f = import_journal_findings(journal, cfg, expected);
-         // A failed load will not fix itself: stop polling.
-         if (!journal.failed.empty())
-           throw CheckFailed("k0s did not import the airgap bundles:", f, node.context(command));
+         auto journal = parse_import_journal(run_succeed(node, journal_cmd, cfg.timeouts.command));
+         if (!journal.failed.empty()) {
+           Findings f;
+           for (const auto& line : journal.failed) f.push_back("k0s failed to load a bundle: " + line);
+           throw CheckFailed("k0s did not import the airgap bundles:", f, node.context(journal_cmd));
+         }
+         auto f = bundle_label_findings(containerd::list_images(node, ctr, {}, cfg.timeouts.command), cfg, expected);
+         // What k0s logged, to tell "not started" from "still importing".
+         if (!f.empty())
+           for (const auto& b : cfg.airgap.bundles) {
+             auto path = cfg.airgap.bundle_dir + "/" + b;
+             bool started = std::find(journal.loading.begin(), journal.loading.end(), path) != journal.loading.end();
+             bool loaded = std::find(journal.loaded.begin(), journal.loaded.end(), path) != journal.loaded.end();
+             f.push_back(fmt::format("journal: {}", loaded    ? "\"OCI bundle " + path + " loaded\" logged"
+                                                    : started ? "\"Loading OCI bundle " + path + "\" logged, not loaded yet"
+                                                              : "no \"Loading OCI bundle " + path + "\" line"));
+           }
          return f;
        },
-       command);
+       list_cmd + "; " + journal_cmd);
 }
 
 void require_images_imported(Machine& node, const K0sConfig& cfg, const std::vector<std::string>& expected) {
@@ -96,8 +117,8 @@ void require_images_imported(Machine& node, const K0sConfig& cfg, const std::vec
 void require_no_pulls(Machine& leader, const K0sConfig& cfg) {
   auto pulling = cfg.kubectl() + " get events -A --field-selector reason=Pulling -o json";
   auto pulled = cfg.kubectl() + " get events -A --field-selector involvedObject.kind=Pod,reason=Pulled -o json";
-  Findings f = pulling_event_findings(run_json(leader, pulling, cfg.timeouts.command));
-  auto more = pulled_event_findings(run_json(leader, pulled, cfg.timeouts.command));
+  Findings f = pulling_event_findings(run_json_list(leader, pulling, cfg.timeouts.command));
+  auto more = pulled_event_findings(run_json_list(leader, pulled, cfg.timeouts.command));
   f.insert(f.end(), more.begin(), more.end());
   require_no_findings(leader, "images came from the network:", f, pulling + "; " + pulled);
 }
@@ -105,7 +126,7 @@ void require_no_pulls(Machine& leader, const K0sConfig& cfg) {
 void require_registry_unreachable(Machine& node, const K0sConfig& cfg, std::string_view ref) {
   containerd::require_pull_fails(node, cfg.ctr(), ref, cfg.timeouts.command);
   auto command = "command -v curl >/dev/null || exit 127; curl -sS -o /dev/null --max-time 5 https://quay.io/";
-  auto r = node.execute(command, cfg.timeouts.command);
+  auto r = run_command(node, command, cfg.timeouts.command);
   if (r.status == 0)
     throw CheckFailed("the node reaches the internet:", {"curl https://quay.io/ succeeded"}, node.context(command));
 }
@@ -115,7 +136,7 @@ void require_pull_policy(Machine& leader, const K0sConfig& cfg) {
   require_no_findings(leader,
                       fmt::format("k0s-managed workloads do not use pull policy {} (spec.images.default_pull_policy):",
                                   cfg.airgap.pull_policy),
-                      pull_policy_findings(run_json(leader, command, cfg.timeouts.command), cfg.airgap.pull_policy),
+                      pull_policy_findings(run_json_list(leader, command, cfg.timeouts.command), cfg.airgap.pull_policy),
                       command);
 }
 

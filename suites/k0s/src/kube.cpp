@@ -1,5 +1,7 @@
 #include "vmtest/k0s/kube.hpp"
 
+#include "vmtest/k0s/check.hpp"
+
 #include <vmtest/text.hpp>
 
 #include <fmt/format.h>
@@ -36,10 +38,21 @@ const json& member(const json& obj, const char* key) {
   return it == obj.end() ? null_value : *it;
 }
 
+// The items of a List. Anything else is a shape error, never "no items":
+// one object where a List was asked for would read as "nothing there".
 const json& items_of(const json& list) {
-  static const json empty = json::array();
   const auto& items = member(list, "items");
-  return items.is_array() ? items : empty;
+  if (!items.is_array())
+    throw Error(fmt::format("expected a List with an items array, got {}", describe_shape(list)));
+  return items;
+}
+
+// An event's repeat count: events.k8s.io/v1 producers (the scheduler) set
+// series.count, core/v1 recorders (the kubelet) count; 1 when neither.
+long long event_count(const json& e) {
+  const auto& series = member(e, "series");
+  if (series.is_object() && member(series, "count").is_number()) return member(series, "count").get<long long>();
+  return std::max<long long>(num(e, "count"), 1);
 }
 
 std::string name_of(const json& obj) { return str(member(obj, "metadata"), "name"); }
@@ -91,8 +104,11 @@ std::string event_subject(const json& e) {
 }
 
 std::string event_host(const json& e) {
+  // kubelet (core/v1 recorder) sets source.host; the scheduler (events/v1)
+  // only reportingInstance ("default-scheduler-<host>").
   auto host = str(member(e, "source"), "host");
   if (host.empty()) host = str(e, "reportingInstance");
+  if (host.empty()) host = str(e, "reportingComponent");
   return host;
 }
 
@@ -171,6 +187,84 @@ Findings worker_api_findings(const json& status, const K0sNode& node) {
   auto message = str(conn, "Message");
   return {fmt::format("k0s status -o json on {}: WorkerToAPIConnectionStatus.Success is false{}", node.name,
                       message.empty() ? std::string() : ": " + message)};
+}
+
+Findings worker_registration_findings(const json& node_obj, const json& lease, const K0sNode& node) {
+  Findings f;
+  const auto& ready = condition(node_obj, "Ready");
+  if (ready.is_null())
+    f.push_back(fmt::format("node {}: no Ready condition yet (kubelet has not posted its status)", node.name));
+  else if (str(ready, "status") != "True")
+    f.push_back(fmt::format("node {}: {}", node.name, describe_condition(ready)));
+  const auto& spec = member(lease, "spec");
+  auto holder = str(spec, "holderIdentity");
+  if (holder != node.name)
+    f.push_back(fmt::format("Lease kube-node-lease/{}: holderIdentity {}, expected {} (its kubelet)", node.name,
+                            holder.empty() ? "(unset)" : holder, node.name));
+  if (str(spec, "renewTime").empty())
+    f.push_back(fmt::format("Lease kube-node-lease/{}: never renewed (no spec.renewTime)", node.name));
+  return f;
+}
+
+Findings bundle_label_findings(const std::vector<containerd::ImageRow>& rows, const K0sConfig& cfg,
+                               const std::vector<std::string>& expected_images) {
+  Findings f;
+  std::set<std::string> bundles;
+  for (const auto& b : cfg.airgap.bundles) bundles.insert(cfg.airgap.bundle_dir + "/" + b);
+  std::set<std::string> named;  // bundle paths some image's label names
+  std::map<std::string, const containerd::ImageRow*> by_ref;
+  for (const auto& r : rows) {
+    by_ref[r.ref] = &r;
+    if (auto v = r.label(containerd::kBundlePathsLabel)) {
+      try {
+        auto doc = json::parse(*v);
+        if (doc.is_object())
+          for (const auto& [path, when] : doc.items()) named.insert(path);
+      } catch (const json::exception&) {
+      }
+    }
+  }
+  std::vector<std::string> missing;
+  for (const auto& ref : expected_images) {
+    auto it = by_ref.find(ref);
+    if (it == by_ref.end()) {
+      missing.push_back(ref);
+      continue;
+    }
+    const auto& row = *it->second;
+    auto paths = row.label(containerd::kBundlePathsLabel);
+    if (!paths) {
+      f.push_back(fmt::format("{}: no {} label (not imported by k0s from a bundle; labels: {})", ref,
+                              containerd::kBundlePathsLabel, row.labels.empty() ? "none" : [&] {
+                                std::vector<std::string> kv;
+                                for (const auto& [k, val] : row.labels) kv.push_back(k + "=" + val);
+                                return fmt::format("{}", fmt::join(kv, ","));
+                              }()));
+      continue;
+    }
+    json doc;
+    try {
+      doc = json::parse(*paths);
+    } catch (const json::exception&) {
+      f.push_back(fmt::format("{}: label {} is not JSON: {}", ref, containerd::kBundlePathsLabel, *paths));
+      continue;
+    }
+    bool from_bundle = false;
+    if (doc.is_object())
+      for (const auto& [path, when] : doc.items()) from_bundle = from_bundle || bundles.count(path);
+    if (!from_bundle && !bundles.empty())
+      f.push_back(fmt::format("{}: label {}={} names none of the manifest's bundles", ref,
+                              containerd::kBundlePathsLabel, *paths));
+    if (!row.pinned())
+      f.push_back(fmt::format("{}: not pinned ({}={} missing)", ref, containerd::kPinnedLabel,
+                              containerd::kPinnedValue));
+  }
+  if (!missing.empty())
+    f.push_back(fmt::format("{} of {} expected images not in k8s.io yet: {}", missing.size(), expected_images.size(),
+                            fmt::join(missing, ", ")));
+  for (const auto& b : bundles)
+    if (!named.count(b)) f.push_back(fmt::format("no image is labelled as imported from {}", b));
+  return f;
 }
 
 Findings unit_hints(std::string_view show_output, std::string_view journal, const K0sConfig& cfg) {
@@ -446,6 +540,35 @@ Findings coredns_findings(const json& deployment, const json& endpointslice_list
   return f;
 }
 
+LogTargets log_targets(const json& pod_list, const K0sConfig& cfg) {
+  LogTargets t;
+  for (const auto* n : cfg.worker_side()) {
+    const json* pick = nullptr;
+    for (const auto& pod : items_of(pod_list)) {
+      if (str(member(pod, "spec"), "nodeName") != n->name) continue;
+      if (str(member(pod, "status"), "phase") != "Running") continue;
+      const auto& cs = member(member(pod, "spec"), "containers");
+      if (!cs.is_array() || cs.empty()) continue;
+      pick = &pod;
+      break;
+    }
+    if (!pick) {
+      t.findings.push_back(fmt::format("node {}: no Running kube-system pod to read logs from", n->name));
+      continue;
+    }
+    t.pods.push_back({n->name, name_of(*pick), str(member(*pick, "spec")["containers"][0], "name")});
+  }
+  return t;
+}
+
+Findings metrics_api_findings(const json& apiservice) {
+  const auto& available = condition(apiservice, "Available");
+  if (available.is_null()) return {"APIService v1beta1.metrics.k8s.io: no Available condition yet"};
+  if (str(available, "status") != "True")
+    return {fmt::format("APIService v1beta1.metrics.k8s.io: {}", describe_condition(available))};
+  return {};
+}
+
 Findings pull_policy_findings(const json& workload_list, std::string_view policy) {
   Findings f;
   for (const auto& w : items_of(workload_list)) {
@@ -610,7 +733,7 @@ Findings pod_diagnosis(const json& pod_list, const json& events) {
       const auto& obj = member(e, "involvedObject");
       if (str(obj, "kind") != "Pod" || str(obj, "name") != name || str(e, "type") != "Warning") continue;
       auto text = fmt::format("event {}: {}", str(e, "reason"), str(e, "message"));
-      auto count = num(e, "count");
+      auto count = event_count(e);
       if (seen.insert(text).second) lines.push_back(count > 1 ? fmt::format("{} (x{})", text, count) : text);
     }
     if (healthy) continue;  // a Ready pod's old warnings are noise here

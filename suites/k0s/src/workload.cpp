@@ -25,10 +25,10 @@ std::string in_ns(const K0sConfig& cfg) { return fmt::format("{} -n {}", cfg.kub
 void deploy_workload(Machine& leader, const K0sConfig& cfg) {
   const auto& w = workload_of(cfg);
   auto path = "/tmp/vmtest-k0s-workload.json";
-  leader.succeed(fmt::format("printf '%s\\n' {} > {}", shell_quote(workload_objects(cfg).dump()), path),
+  run_succeed(leader, fmt::format("printf '%s\\n' {} > {}", shell_quote(workload_objects(cfg).dump()), path),
                  cfg.timeouts.command);
   auto command = fmt::format("{} apply -f {}", cfg.kubectl(), path);
-  auto out = leader.succeed(command, cfg.timeouts.command);
+  auto out = run_succeed(leader, command, cfg.timeouts.command);
   require_no_findings(leader, "kubectl apply of the workload did not go through:",
                       apply_findings(out, {"namespace/" + w.ns, "deployment.apps/" + w.name, "service/" + w.name}),
                       command);
@@ -42,7 +42,7 @@ void wait_rollout(Machine& leader, const K0sConfig& cfg) {
   std::string error;
   for (;;) {
     try {
-      last = rollout_state(run_json(leader, deploy, cfg.timeouts.command));
+      last = rollout_state(run_json_object(leader, deploy, "Deployment", cfg.timeouts.command));
       error.clear();
       if (last.done) return;
       if (last.stuck) break;
@@ -58,8 +58,8 @@ void wait_rollout(Machine& leader, const K0sConfig& cfg) {
   Findings f;
   if (!error.empty()) f.push_back(error);
   try {
-    auto more = pod_diagnosis(run_json(leader, pods_cmd, cfg.timeouts.command),
-                              run_json(leader, events_cmd, cfg.timeouts.command));
+    auto more = pod_diagnosis(run_json_list(leader, pods_cmd, cfg.timeouts.command),
+                              run_json_list(leader, events_cmd, cfg.timeouts.command));
     f.insert(f.end(), more.begin(), more.end());
   } catch (const CommandFailed& e) {
     f.push_back("cannot read the pods: " + e.message());
@@ -74,7 +74,7 @@ void wait_rollout(Machine& leader, const K0sConfig& cfg) {
 std::vector<PodPlace> require_pods_placed(Machine& leader, const K0sConfig& cfg) {
   const auto& w = workload_of(cfg);
   auto command = fmt::format("{} get pods -l app={} -o json", in_ns(cfg), w.name);
-  auto pods = run_json(leader, command, cfg.timeouts.command);
+  auto pods = run_json_list(leader, command, cfg.timeouts.command);
   require_no_findings(leader, "the workload pods are not where they should be:", pod_placement_findings(pods, cfg),
                       command);
   return pod_places(pods);
@@ -85,10 +85,10 @@ std::string service_cluster_ip(Machine& leader, const K0sConfig& cfg) {
   auto slices = fmt::format("{} get endpointslices -l kubernetes.io/service-name={} -o json", in_ns(cfg), w.name);
   poll(leader, fmt::format("ready endpoints of Service {}/{}", w.ns, w.name), cfg.timeouts.network,
        cfg.timeouts.poll_interval,
-       [&] { return service_endpoint_findings(run_json(leader, slices, cfg.timeouts.command), w.ns + "/" + w.name); },
+       [&] { return service_endpoint_findings(run_json_list(leader, slices, cfg.timeouts.command), w.ns + "/" + w.name); },
        slices);
   auto command = fmt::format("{} get service {} -o json", in_ns(cfg), shell_quote(w.name));
-  auto svc = run_json(leader, command, cfg.timeouts.command);
+  auto svc = run_json_object(leader, command, "Service", cfg.timeouts.command);
   auto ip = svc.value("spec", nlohmann::json::object()).value("clusterIP", std::string());
   if (ip.empty() || ip == "None")
     throw CheckFailed(fmt::format("Service {}/{} has no ClusterIP:", w.ns, w.name), {svc.dump().substr(0, 300)},
@@ -101,7 +101,7 @@ std::string require_http(Machine& client, const K0sConfig& cfg, const std::strin
   // Retried in the guest: service rules and routes settle a little after
   // the pods are Ready.
   try {
-    return client.wait_until_succeeds(command, cfg.timeouts.network);
+    return run_until(client, command, cfg.timeouts.network);
   } catch (const TimeoutError& e) {
     throw CheckFailed(fmt::format("{} did not answer {} from {} within {}:", what, url, client.name(),
                                   describe_seconds(cfg.timeouts.network)),
@@ -114,7 +114,7 @@ std::string require_pod_to_pod(Machine& leader, const K0sConfig& cfg, const PodP
   auto url = fmt::format("http://{}:{}/", pod_b.ip, w.port);
   auto command = fmt::format("{} exec {} -- wget -q -T 5 -O- {}", in_ns(cfg), shell_quote(pod_a.name), shell_quote(url));
   try {
-    return leader.wait_until_succeeds(command, cfg.timeouts.network);
+    return run_until(leader, command, cfg.timeouts.network);
   } catch (const TimeoutError& e) {
     throw CheckFailed(fmt::format("pod {} on {} cannot reach pod {} on {} at {} within {}:", pod_a.name, pod_a.node,
                                   pod_b.name, pod_b.node, url, describe_seconds(cfg.timeouts.network)),
@@ -124,7 +124,7 @@ std::string require_pod_to_pod(Machine& leader, const K0sConfig& cfg, const PodP
 
 void delete_workload(Machine& leader, const K0sConfig& cfg) {
   const auto& w = workload_of(cfg);
-  leader.succeed(fmt::format("{} delete namespace {} --ignore-not-found --wait=true --timeout={}s", cfg.kubectl(),
+  run_succeed(leader, fmt::format("{} delete namespace {} --ignore-not-found --wait=true --timeout={}s", cfg.kubectl(),
                              shell_quote(w.ns), std::chrono::duration_cast<std::chrono::seconds>(cfg.timeouts.rollout).count()),
                  cfg.timeouts.rollout + cfg.timeouts.command);
 }

@@ -9,7 +9,7 @@
 namespace vmtest::k0s {
 namespace {
 
-class K0sAirgap : public ClusterTest {
+class K0sAirgap : public K0sTest {
  public:
   static void SetUpTestSuite() {
     set_up_suite(SuiteOptions{

@@ -5,12 +5,15 @@
 
 #include <vmtest/cluster_test.hpp>
 #include <vmtest/k0s/config.hpp>
+#include <vmtest/k0s/diagnostics.hpp>
 #include <vmtest/k0s/readiness.hpp>
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -69,4 +72,39 @@ void for_each_worker_side(Fn fn) {
   }
 }
 
+// Where ClusterTest keeps the current test's artifacts
+// ($VMTEST_ARTIFACTS/<Suite>.<Test>/, as cluster_test.cpp names it); the
+// k0s diagnostics go into its k0s/ folder.
+inline std::filesystem::path diagnostics_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const char* root = std::getenv("VMTEST_ARTIFACTS");
+  std::string name = std::string(info->test_suite_name()) + "." + info->name();
+  for (auto& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  return std::filesystem::path(root && *root ? root : "Testing/vmtest-artifacts") / name / "k0s";
+}
+
 }  // namespace vmtest::k0s::suite
+
+namespace vmtest::k0s {
+
+// Base of the k0s suites: a failed test leaves the k0s diagnostics
+// (diagnostics.hpp) of every node before ClusterTest saves serial logs and
+// journals. The transcript is cleared after each test, so the first test's
+// also holds the suite set-up's commands (bring_up).
+class K0sTest : public ClusterTest {
+ protected:
+  void TearDown() override {
+    if (HasFailure() && !suite::config().nodes.empty()) {
+      try {
+        ADD_FAILURE() << save_failure_diagnostics(suite::lookup(), suite::config(), suite::diagnostics_dir());
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "could not save the k0s diagnostics: " << e.what();
+      }
+    }
+    Transcript::current().clear();
+    ClusterTest::TearDown();
+  }
+};
+
+}  // namespace vmtest::k0s

@@ -8,7 +8,7 @@
 namespace vmtest::k0s {
 namespace {
 
-class K0sReadiness : public ClusterTest {
+class K0sReadiness : public K0sTest {
  public:
   static void SetUpTestSuite() {
     set_up_suite(SuiteOptions{
@@ -35,7 +35,7 @@ TEST_F(K0sReadiness, NodesJoinWithAToken) {
 
 TEST_F(K0sReadiness, WorkersReachTheApi) {
   suite::for_each_worker_side(
-      [](Machine& machine, const K0sNode& n) { wait_worker_api_connection(machine, suite::config(), n); });
+      [](Machine& machine, const K0sNode& n) { wait_worker_api_connection(leader(), machine, suite::config(), n); });
 }
 
 TEST_F(K0sReadiness, EveryNodeIsReady) { wait_nodes_ready(leader(), suite::config()); }
@@ -45,6 +45,10 @@ TEST_F(K0sReadiness, NodeAddressesAreTheVlanAddresses) { require_node_addresses(
 TEST_F(K0sReadiness, SystemDaemonSetsAreAvailable) { wait_daemonsets(leader(), suite::config()); }
 
 TEST_F(K0sReadiness, CoreDnsIsAvailable) { wait_coredns(leader(), suite::config()); }
+
+TEST_F(K0sReadiness, PodLogsAreReadableOnEveryNode) { wait_pod_logs(leader(), suite::config()); }
+
+TEST_F(K0sReadiness, MetricsApiIsAvailable) { wait_metrics_api(leader(), suite::config()); }
 
 }  // namespace
 }  // namespace vmtest::k0s

@@ -11,7 +11,7 @@
 namespace vmtest::k0s {
 namespace {
 
-class K0sWorkload : public ClusterTest {
+class K0sWorkload : public K0sTest {
  public:
   static void SetUpTestSuite() {
     places().clear();
@@ -25,7 +25,7 @@ class K0sWorkload : public ClusterTest {
               bring_up(suite::lookup(cluster), suite::config(), BringUp::ready);
             },
         // Change the version when bring_up's idea of "ready" changes.
-        .snapshot_setup = suite::snapshot_setup("k0s-workload-ready-v1"),
+        .snapshot_setup = suite::snapshot_setup("k0s-workload-ready-v2"),
     });
     suite::load_config_if_up();
   }

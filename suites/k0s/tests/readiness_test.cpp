@@ -5,6 +5,8 @@
 
 #include "support.hpp"
 
+#include "vmtest/k0s/kube.hpp"
+
 namespace vmtest::k0s {
 namespace {
 
@@ -14,6 +16,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::InSequence;
 using ::testing::Return;
+using ::testing::SizeIs;
 using ::testing::StartsWith;
 using testing::check_failure;
 using testing::file;
@@ -37,6 +40,9 @@ class K0sReadinessChecks : public testing::Fleet {
     on("ctrl", "get daemonsets -o json", file("ds-ready.json"));
     on("ctrl", "get deployment coredns -o json", file("coredns-available.json"));
     on("ctrl", "get endpointslices -l k8s-app=kube-dns -o json", file("kube-dns-slices-ready.json"));
+    on("ctrl", "-n kube-system get pods -o json", file("kube-system-pods.json"));
+    on("ctrl", "-n kube-system logs", ok("I0820 10:05:01.000000       1 client.go:203] \"Connect to server\"\n"));
+    on("ctrl", "get apiservice v1beta1.metrics.k8s.io -o json", file("apiservice-metrics-available.json"));
   }
   // A worker waiting for its token, that starts once it has one.
   void joinable_worker(const std::string& name) {
@@ -193,15 +199,80 @@ TEST_F(K0sReadinessChecks, WorkerThatCannotReachTheApiServer) {
   EXPECT_THAT(e.findings()[0], HasSubstr("dial tcp 192.168.1.1:6443: connect: connection refused"));
 }
 
-TEST_F(K0sReadinessChecks, WorkerApiConnection) {
+TEST_F(K0sReadinessChecks, WorkerApiGateIsTheNodeAndItsLease) {
+  on("ctrl", "get node 'wrkr1' -o json", file("node-wrkr1.json"));
+  on("ctrl", "-n kube-node-lease get lease 'wrkr1' -o json", file("lease-wrkr1.json"));
   joinable_worker("wrkr1");
-  wait_worker_api_connection(node("wrkr1"), cfg, *cfg.find("wrkr1"));
-  on("wrkr1", "k0s status -o json", file("k0s-status-worker-noapi.json"));
-  auto e = check_failure([&] { wait_worker_api_connection(node("wrkr1"), cfg, *cfg.find("wrkr1")); });
-  EXPECT_EQ(e.summary(), "the worker's API connection (k0s status) not reached within 0 s; last seen:");
-  EXPECT_THAT(e.findings(), ElementsAre("k0s status -o json on wrkr1: WorkerToAPIConnectionStatus.Success is false: Get "
-                                        "\"https://192.168.1.1:6443/version\": dial tcp 192.168.1.1:6443: connect: "
-                                        "connection refused"));
+  wait_worker_api_connection(node("ctrl"), node("wrkr1"), cfg, *cfg.find("wrkr1"));
+}
+
+TEST_F(K0sReadinessChecks, WorkerApiGateHoldsOnA1352WorkerWhoseK0sStatusSaysFalse) {
+  // k0s 1.35.0-1.35.3 (k0s #7362): the status probe lists all nodes, which
+  // the worker may not; the worker is healthy all the same. The old gate
+  // (WorkerToAPIConnectionStatus) timed out here.
+  on("ctrl", "get node 'wrkr1' -o json", file("node-wrkr1.json"));
+  on("ctrl", "-n kube-node-lease get lease 'wrkr1' -o json", file("lease-wrkr1.json"));
+  on("wrkr1", "k0s status -o json", file("k0s-status-worker-1.35.2-forbidden.json"));
+  EXPECT_CALL(channel("wrkr1"), run(HasSubstr("k0s status"), _, _)).Times(0);
+  wait_worker_api_connection(node("ctrl"), node("wrkr1"), cfg, *cfg.find("wrkr1"));
+}
+
+TEST_F(K0sReadinessChecks, WorkerApiGateFailsOnANotReadyNodeWithoutLease) {
+  on("ctrl", "get node 'wrkr2' -o json", file("node-wrkr2-notready.json"));
+  on("ctrl", "-n kube-node-lease get lease 'wrkr2' -o json", file("lease-wrkr2-unheld.json"));
+  on("wrkr2", "k0s status -o json", file("k0s-status-worker-noapi.json"));
+  auto e = check_failure([&] { wait_worker_api_connection(node("ctrl"), node("wrkr2"), cfg, *cfg.find("wrkr2")); });
+  EXPECT_EQ(e.summary(),
+            "wrkr2's kubelet registered and heartbeating (Node Ready, Lease held) not reached within 0 s; last seen:");
+  ASSERT_THAT(e.findings(), SizeIs(4));
+  EXPECT_THAT(e.findings()[0], StartsWith("node wrkr2: Ready=False (KubeletNotReady: "));
+  EXPECT_EQ(e.findings()[1],
+            "Lease kube-node-lease/wrkr2: holderIdentity (unset), expected wrkr2 (its kubelet)");
+  EXPECT_EQ(e.findings()[2], "Lease kube-node-lease/wrkr2: never renewed (no spec.renewTime)");
+  EXPECT_THAT(e.findings()[3], StartsWith("hint: k0s status -o json on wrkr2: WorkerToAPIConnectionStatus.Success is "
+                                          "false: Get \"https://192.168.1.1:6443/version\""));
+}
+
+TEST_F(K0sReadinessChecks, WorkerApiGateRefusesAListWhereOneNodeIsExpected) {
+  on("ctrl", "get node 'wrkr1' -o json", file("nodes-ready.json"));
+  on("ctrl", "-n kube-node-lease get lease 'wrkr1' -o json", file("lease-wrkr1.json"));
+  try {
+    wait_worker_api_connection(node("ctrl"), node("wrkr1"), cfg, *cfg.find("wrkr1"));
+    FAIL() << "no throw";
+  } catch (const CheckFailed&) {
+    FAIL() << "a shape error must not be retried as a finding";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.message(), HasSubstr("`k0s kubectl get node 'wrkr1' -o json` answered a List of 2 items, expected "
+                                       "one Node"));
+  }
+}
+
+TEST_F(K0sReadinessChecks, OneObjectWhereAListIsExpectedIsAnErrorNotNoItems) {
+  // Before: items_of() read a lone Node as an empty list, so wrkr1 and wrkr2
+  // were reported "not registered".
+  healthy_controller();
+  on("ctrl", "get nodes -o json", file("node-wrkr1.json"));
+  try {
+    wait_nodes_ready(node("ctrl"), cfg);
+    FAIL() << "no throw";
+  } catch (const CheckFailed& e) {
+    FAIL() << "read as findings: " << e.what();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.machine(), "ctrl");
+    EXPECT_EQ(e.message(),
+              "`k0s kubectl get nodes -o json` answered one Node named wrkr1, expected a List with an items array");
+  }
+  // The pure evaluation refuses it too.
+  EXPECT_THROW(node_readiness_findings(nlohmann::json::parse(recording("node-wrkr1.json")), cfg), Error);
+}
+
+TEST_F(K0sReadinessChecks, NodesReadyAtBothEndsOfTheSupportedRange) {
+  // k0s 1.34 (kubelet v1.34.10+k0s) and 1.35 (v1.35.7+k0s) Node objects.
+  healthy_controller();
+  for (const char* rec : {"nodes-ready-1.34.json", "nodes-ready.json"}) {
+    on("ctrl", "get nodes -o json", file(rec));
+    EXPECT_NO_THROW(wait_nodes_ready(node("ctrl"), cfg)) << rec;
+  }
 }
 
 TEST_F(K0sReadinessChecks, NodesReady) {
@@ -305,6 +376,35 @@ TEST_F(K0sReadinessChecks, CoreDns) {
                           "not have minimum availability.)",
                           "EndpointSlice kube-system/kube-dns-x7tqp: endpoint 10.244.2.2 (pod coredns-5b8c4d6b9f-qlz4k, "
                           "node wrkr2) ready=false serving=false"));
+}
+
+TEST_F(K0sReadinessChecks, PodLogsAreReadOnePodPerWorker) {
+  healthy_controller();
+  Transcript::current().clear();
+  wait_pod_logs(node("ctrl"), cfg);
+  std::vector<std::string> logs;
+  for (const auto& r : Transcript::current().records())
+    if (r.command.find(" logs ") != std::string::npos) logs.push_back(r.command);
+  EXPECT_THAT(logs, ElementsAre("k0s kubectl -n kube-system logs 'konnectivity-agent-x2kqv' -c 'konnectivity-agent' "
+                                "--tail=1",
+                                "k0s kubectl -n kube-system logs 'konnectivity-agent-m8w4d' -c 'konnectivity-agent' "
+                                "--tail=1"));
+  on("ctrl", "-n kube-system logs 'konnectivity-agent-m8w4d'",
+     mocks::result(1, "", "Error from server: Get \"https://192.168.1.3:10250/containerLogs/kube-system/"
+                          "konnectivity-agent-m8w4d/konnectivity-agent?tailLines=1\": No agent available\n"));
+  auto e = check_failure([&] { wait_pod_logs(node("ctrl"), cfg); });
+  ASSERT_THAT(e.findings(), SizeIs(1));
+  EXPECT_THAT(e.findings()[0], AllOf(StartsWith("logs of kube-system/konnectivity-agent-m8w4d (container "
+                                                "konnectivity-agent) on wrkr2: "),
+                                     HasSubstr("No agent available")));
+}
+
+TEST_F(K0sReadinessChecks, MetricsApiMustBeAvailable) {
+  healthy_controller();
+  wait_metrics_api(node("ctrl"), cfg);
+  on("ctrl", "get apiservice v1beta1.metrics.k8s.io -o json", file("apiservice-metrics-unavailable.json"));
+  auto e = check_failure([&] { wait_metrics_api(node("ctrl"), cfg); });
+  EXPECT_THAT(e.findings(), ElementsAre(StartsWith("APIService v1beta1.metrics.k8s.io: Available=False (MissingEndpoints: ")));
 }
 
 TEST_F(K0sReadinessChecks, BringUpDrivesTheWholeSequence) {

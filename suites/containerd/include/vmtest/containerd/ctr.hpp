@@ -19,9 +19,11 @@
 // was seen.
 #pragma once
 
+#include <vmtest/command.hpp>
 #include <vmtest/errors.hpp>
 #include <vmtest/time.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -98,8 +100,42 @@ std::vector<CheckRow> parse_images_check(std::string_view text);
 // JSON or plain words; commas inside a JSON value do not split.
 std::map<std::string, std::string> parse_labels(std::string_view cell);
 // `ctr images import` output: the refs of its "unpacking <ref> (<digest>)"
-// lines, in order.
+// lines, in order (containerd 1.x; containerd 2.x only with --local).
 std::vector<std::string> parse_import_output(std::string_view text);
+
+// Which form `ctr images import` printed.
+enum class ImportFormat {
+  none,
+  // containerd 1.x, and 2.x with --local (cmd/ctr/commands/images/import.go):
+  // "unpacking <ref> (<digest>)...done" per image.
+  unpack_lines,
+  // containerd 2.x through the transfer service (the default): a progress
+  // table redrawn in place (ESC[1A ESC[2K CR before every redraw), one
+  // "<name>\tsaved\t" row per image, the name shortened by ctr ('-' shown
+  // as ' ', sha256 digests as "(<12 hex>)", cut at 40 characters), then
+  // "<media type> <digest>" per image and a status line.
+  transfer_progress,
+};
+
+struct ImportOutput {
+  ImportFormat format = ImportFormat::none;
+  std::vector<std::string> refs;     // unpack_lines: the full refs
+  std::vector<std::string> saved;    // transfer_progress: the shortened names of the last frame
+  std::vector<std::string> digests;  // the digests printed (both forms)
+  std::string status;                // transfer_progress: the status line's first field
+};
+// Either form. Throws Error naming `ctr images import` and the output when it
+// is neither (an import that printed nothing included).
+ImportOutput parse_import(std::string_view text);
+// How containerd 2.x's progress table shows `ref` ("quay.io/k0sproject/kube
+// proxy:v1.35.7", at most 40 characters).
+std::string transfer_display_name(std::string_view ref);
+
+// Sees every command the containerd layer runs on a node and what it
+// returned (the k0s suites keep them for their failure diagnostics). One
+// observer per process; an empty function removes it.
+using CommandObserver = std::function<void(Machine& node, const std::string& command, const CommandResult& result)>;
+void set_command_observer(CommandObserver observer);
 // The refs a bundle names: an OCI layout's index.json
 // (manifests[].annotations["org.opencontainers.image.ref.name"]) or a Docker
 // archive's manifest.json ([].RepoTags). `source` names the file in errors.
@@ -116,13 +152,19 @@ struct ImportOptions {
 };
 
 struct ImportResult {
-  std::vector<std::string> refs;  // from the "unpacking" lines
-  std::string output;             // stdout and stderr of ctr
+  ImportFormat format = ImportFormat::none;
+  // The imported refs: from the "unpacking" lines (1.x), or the "saved" rows
+  // matched to the namespace's refs (2.x).
+  std::vector<std::string> refs;
+  // What ctr printed per image: the refs (1.x) or the shortened names (2.x).
+  std::vector<std::string> rows;
+  std::string output;  // stdout and stderr of ctr
 };
 
 // `ctr images import <tar>` (the path is in the guest). Throws CommandFailed
 // naming the node and the bundle, with ctr's error (a truncated or foreign
-// file, an image filtered out by platform).
+// file, an image filtered out by platform), and Error naming the command
+// when the output is in neither form (parse_import).
 ImportResult import_bundle(Machine& node, const CtrCommand& ctr, std::string_view tar_path,
                            const ImportOptions& options = {});
 

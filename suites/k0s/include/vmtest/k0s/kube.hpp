@@ -27,13 +27,33 @@ std::map<std::string, std::string> parse_k0s_status(std::string_view text);
 // The Role and Workloads `k0s status` must print for `node`'s manifest role.
 Findings status_findings(const std::map<std::string, std::string>& status, const K0sNode& node);
 // `k0s status -o json` on a worker: WorkerToAPIConnectionStatus.Success.
+// Not a gate: k0s 1.35.0 to 1.35.3 probe by listing all nodes, which a
+// worker's kubelet identity may not do (k0s #7362, fixed by #7400 in
+// 1.35.4), so a healthy worker reports false there. Used as a hint.
 Findings worker_api_findings(const nlohmann::json& status, const K0sNode& node);
+// The worker's gate: its kubelet reached the API with its own credentials.
+// `node_obj` is `kubectl get node <name> -o json` (Ready=True), `lease`
+// `kubectl -n kube-node-lease get lease <name> -o json` (held by the node,
+// renewed at least once): what k0s's own tests wait for (WaitForNodeReady)
+// plus the heartbeat behind it.
+Findings worker_registration_findings(const nlohmann::json& node_obj, const nlohmann::json& lease, const K0sNode& node);
+
+// The bundle import as containerd shows it (`k0s ctr images ls`): every
+// expected image listed, pinned and carrying k0s's io.k0sproject.ocibundle-paths
+// label (JSON {path: mtime}, set by OCIBundleReconciler.unpackBundle) that
+// names one of the manifest's bundles; and every bundle named by some image.
+Findings bundle_label_findings(const std::vector<containerd::ImageRow>& rows, const K0sConfig& cfg,
+                               const std::vector<std::string>& expected_images);
 
 // Hints for a k0s unit that is not active, from `systemctl show` and its
 // journal (no token file, a bad token, the API unreachable, ...).
 Findings unit_hints(std::string_view show_output, std::string_view journal, const K0sConfig& cfg);
 
-// What the OCI bundle importer logged (component=OCIBundleReconciler).
+// What the OCI bundle importer logged (component=OCIBundleReconciler;
+// pkg/component/worker/ocibundle.go, loadAll and unpackBundle, identical in
+// k0s 1.34.10 and 1.35.7). k0s prints logrus text lines
+// (time="2006-01-02 15:04:05" level=info msg="..." component=...); the
+// parser reads msg="..." or, for other renderings, the whole line.
 struct ImportJournal {
   std::vector<std::string> loading;   // bundle paths it started on
   std::vector<std::string> loaded;    // "OCI bundle <path> loaded"
@@ -74,6 +94,21 @@ Findings daemonset_findings(const nlohmann::json& daemonset_list, const K0sConfi
 // Deployment coredns Available=True and every kube-dns EndpointSlice
 // endpoint ready and serving (at least one).
 Findings coredns_findings(const nlohmann::json& deployment, const nlohmann::json& endpointslice_list);
+// Where wait_pod_logs reads logs: one Running kube-system pod (and its first
+// container) per worker-side node; a node without one is a finding.
+struct LogTarget {
+  std::string node;
+  std::string pod;
+  std::string container;
+};
+struct LogTargets {
+  std::vector<LogTarget> pods;
+  Findings findings;
+};
+LogTargets log_targets(const nlohmann::json& pod_list, const K0sConfig& cfg);
+// APIService v1beta1.metrics.k8s.io: Available=True.
+Findings metrics_api_findings(const nlohmann::json& apiservice);
+
 // Every container and init container of the listed DaemonSets and
 // Deployments has imagePullPolicy == `policy`.
 Findings pull_policy_findings(const nlohmann::json& workload_list, std::string_view policy);

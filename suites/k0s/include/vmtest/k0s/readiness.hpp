@@ -7,10 +7,15 @@
 //                                    /readyz == ok, join API answers 401
 //   join_node(ctrl, wrkr1, cfg, n)   token create, token file, unit start,
 //                                    the same node gates on the worker
+//   wait_worker_api_connection(...)  the worker's Node Ready, its Lease held
 //   wait_nodes_ready(ctrl, cfg)      Ready=True, no pressure, no bad taints
 //   require_node_addresses(...)      InternalIP on the VLAN and distinct
-//   wait_system_workloads(...)       kube-proxy, konnectivity, CNI
+//   wait_daemonsets / wait_coredns   kube-proxy, konnectivity, CNI
 //                                    DaemonSets; CoreDNS and its endpoints
+//   wait_pod_logs / wait_metrics_api kubelet logs through the API on every
+//                                    node; the metrics APIService
+//
+// suites/k0s/README.md compares these with k0s's inttest/common.
 //
 // Every step throws CheckFailed (or TimeoutError/CommandFailed from the
 // machine) naming the node and what was seen.
@@ -40,9 +45,12 @@ void controller_gates(Machine& leader, const K0sConfig& cfg);
 // the unit and runs node_gates.
 void join_node(Machine& leader, Machine& node, const K0sConfig& cfg, const K0sNode& spec);
 
-// On a worker: `k0s status -o json` reports WorkerToAPIConnectionStatus
-// Success (polled up to node_ready).
-void wait_worker_api_connection(Machine& node, const K0sConfig& cfg, const K0sNode& spec);
+// The worker reaches the API: on the leader, its Node is Ready and its
+// kubelet holds and renews Lease kube-node-lease/<name> (polled up to
+// node_ready). Not `k0s status`'s WorkerToAPIConnectionStatus, which is
+// false on healthy 1.35.0-1.35.3 workers (k0s #7362); on a timeout the
+// worker's `k0s status -o json` is added as a hint.
+void wait_worker_api_connection(Machine& leader, Machine& node, const K0sConfig& cfg, const K0sNode& spec);
 
 // Polls `kubectl get nodes -o json` on the leader until
 // node_readiness_findings is empty (timeouts.node_ready).
@@ -55,10 +63,19 @@ void wait_daemonsets(Machine& leader, const K0sConfig& cfg);
 // Polls CoreDNS's Deployment and EndpointSlices (timeouts.node_ready).
 void wait_coredns(Machine& leader, const K0sConfig& cfg);
 
+// Polls until a Running kube-system pod on every worker-side node has
+// readable logs (`kubectl logs`: API server -> kubelet, through
+// konnectivity), as k0s's tests do (WaitForPodLogs), but per node.
+void wait_pod_logs(Machine& leader, const K0sConfig& cfg);
+// Polls APIService v1beta1.metrics.k8s.io until Available=True
+// (metrics-server scrapes every kubelet; k0s's WaitForMetricsReady).
+void wait_metrics_api(Machine& leader, const K0sConfig& cfg);
+
 // How far bring_up goes.
 enum class BringUp {
   joined,  // leader gates, every other node joined
-  ready,   // and every node Ready, DaemonSets available, CoreDNS ready
+  ready,   // and every node Ready, DaemonSets available, CoreDNS ready, pod
+           // logs readable on every node, the metrics API available
 };
 
 // The whole sequence for suites that need a running cluster first.
