@@ -5,13 +5,18 @@
 #     copies them) less nix/build.json's excludedSources, bound read-only at $src;
 #   * no network, no /bin/bash, no /usr/bin, no /usr/bin/env; /bin/sh is busybox (Nix's sandbox
 #     shell); every tool is one file in a store-like bin folder on PATH; uid 1000, gid 100;
-#     HOME=/homeless-shelter, which does not exist; TMPDIR=/build, private and empty;
+#     HOME=/homeless-shelter, which does not exist; TMPDIR=/build, private and empty; a private
+#     /tmp (Nix creates one);
 #   * nixpkgs' cmake hook phases: copy $src to a writable tree, rewrite /usr and /opt in the CMake
 #     files to /var/empty, configure with the hook's flags (absolute CMAKE_INSTALL_*DIR=$out/...)
 #     plus nix/build.json's, build with ninja, then nix/check-phase.sh with `-L ^unit$` as
 #     checks.unit runs it, and `cmake --install` into a package $out.
 #
 #   bash tests/nix-sandbox/run.sh --source <repo> --work <dir> [--keep]
+#   bash tests/nix-sandbox/run.sh --source <repo> --work <dir> --debug-command '<bash command>'
+#
+# --keep keeps the build tree in <dir>/build; --debug-command runs a command in the same sandbox
+# over a kept tree (cd source/build; ctest -R ...) instead of building.
 #
 # Before building, probes inside the sandbox assert its shape (a #!/bin/bash script cannot run, the
 # sources cannot be written, no network, ...), so a sandbox that drifted towards the host fails
@@ -25,8 +30,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source_dir=
 work=
 keep=0
+debug_command=
 while (($#)); do
     case $1 in
+    --debug-command) debug_command=$2; shift 2 ;;
     --source) source_dir=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -51,8 +58,13 @@ busybox=$(command -v busybox) || skip "busybox not found for the sandbox's /bin/
 build_json=$source_dir/nix/build.json
 [[ -f $build_json ]] || fail "$build_json not found: it defines the package's source set and flags"
 
+if [[ -n $debug_command ]]; then
+    [[ -d $work/build ]] || fail "--debug-command needs a kept tree in $work/build (run with --keep first)"
+    mv "$work/build" "$work.kept-build"
+fi
 rm -rf "$work"
 mkdir -p "$work"
+[[ -z $debug_command ]] || mv "$work.kept-build" "$work/build"
 work=$(cd "$work" && pwd)
 
 # --- the source set ---------------------------------------------------------------------------------
@@ -79,7 +91,7 @@ chmod -R a-w "$store/$src_name"
 
 # --- tools: stdenv's (coreutils, findutils, diffutils, sed, grep, awk, tar, gzip, bzip2, xz, make,
 # patch, bash), the package's nativeBuildInputs (cmake, ninja, pkg-config; gcc and binutils as
-# stdenv's cc), and what nix/checks.nix adds (procps, nix, jq) ----------------------------------------
+# stdenv's cc), and what nix/checks.nix adds (procps, nix, jq, openssh) ----------------------------------------
 tools_name=00000000000000000000000000000000-vmtest-sandbox-tools
 tools=/nix/store/$tools_name/bin
 mapfile -t coreutils < <(dpkg -L coreutils 2>/dev/null | sed -n -e 's|^/usr/bin/||p' -e 's|^/bin/||p')
@@ -88,7 +100,7 @@ wanted=(
     "${coreutils[@]}" bash find xargs diff cmp sed grep egrep fgrep awk tar gzip bzip2 xz make patch
     cmake ctest cpack ninja pkg-config
     gcc g++ cc c++ cpp as ld ld.bfd ar ranlib strip nm objcopy objdump readelf c++filt
-    ps pgrep pkill nix nix-instantiate jq
+    ps pgrep pkill nix nix-instantiate jq ssh
 )
 ccache_dir=
 if [[ -n ${CCACHE_DIR:-} ]] && command -v ccache >/dev/null; then
@@ -126,6 +138,9 @@ done
 cmake_share=/usr/share/cmake-$(cmake --version | sed -n 's/^cmake version \([0-9]*\.[0-9]*\).*/\1/p')
 [[ -d $cmake_share ]] || fail "$cmake_share not found on the host"
 binds+=(--ro-bind "$cmake_share" "${tools%/bin}/share/${cmake_share##*/}")
+# gcc finds cc1plus, its crt files and the C++ headers relative to its binary (<bin>/../lib/gcc,
+# <bin>/../include/c++), as in a store path; libc's headers stay at /usr/include.
+binds+=(--ro-bind /usr/lib/gcc "${tools%/bin}/lib/gcc" --ro-bind /usr/include "${tools%/bin}/include")
 prefix_path=()
 for config in fmt/fmt-config.cmake GTest/GTestConfig.cmake nlohmann_json/nlohmann_jsonConfig.cmake; do
     found=
@@ -151,6 +166,8 @@ out_name=00000000000000000000000000000000-vmtest-check-unit
 suite_out_name=00000000000000000000000000000000-vmtest-check-k0s-airgap
 pkg_name=00000000000000000000000000000000-vmtest-0.1.0
 mkdir -p "$work/out" "$work/out-suite" "$work/package" "$work/build"
+# stdenv's bash is also its sh on PATH (nixpkgs' bash has bin/sh).
+binds+=(--symlink bash "$tools/sh")
 jobs=${VMTEST_SANDBOX_JOBS:-$(nproc)}
 
 ccache_bind=()
@@ -167,6 +184,8 @@ sandbox=(
     --bind "$work/out-suite" "/nix/store/$suite_out_name"
     --bind "$work/package" "/nix/store/$pkg_name"
     --bind "$work/build" /build
+    # Nix creates a private, world-writable /tmp in every sandbox ("many builders need this").
+    --perms 1777 --tmpfs /tmp
     "${binds[@]}"
     --symlink usr/lib /lib
     --symlink usr/lib64 /lib64
@@ -190,8 +209,12 @@ sandbox+=(--chdir /build
     suiteOut="/nix/store/$suite_out_name"
     CMAKE_PREFIX_PATH="$(IFS=:; echo "${prefix_path[*]}")"
     VMTEST_SANDBOX_CCACHE="${ccache_dir:+/ccache}"
-    "$tools/bash" "/nix/store/$tools_name/builder.sh"
+    "$tools/bash"
 )
+if [[ -n $debug_command ]]; then
+    exec "${sandbox[@]}" -c "$debug_command"
+fi
+sandbox+=("/nix/store/$tools_name/builder.sh")
 
 echo "nix-sandbox: $(wc -l <"$list") source files, ${#wanted[@]} tools; work dir $work"
 start=$SECONDS
