@@ -67,20 +67,9 @@ mkdir -p "$work"
 [[ -z $debug_command ]] || mv "$work.kept-build" "$work/build"
 work=$(cd "$work" && pwd)
 
-# --- the source set ---------------------------------------------------------------------------------
-# A flake in a git checkout is copied as its tracked files (with their work-tree contents); the
-# package then drops build.json's excludedSources (top-level names).
-mapfile -t excluded < <(jq -r '.excludedSources[]' "$build_json")
+# --- the source set (tests/nix-sandbox/source-files.sh) ----------------------------------------------
 list=$work/source-files.txt
-if git -C "$source_dir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git -C "$source_dir" ls-files --cached -z | tr '\0' '\n'
-else
-    (cd "$source_dir" && find . -type f -not -path './.git/*' | sed 's|^\./||')
-fi | while IFS= read -r f; do
-    top=${f%%/*}
-    for e in "${excluded[@]}"; do [[ $top == "$e" ]] && continue 2; done
-    [[ -e $source_dir/$f || -L $source_dir/$f ]] && printf '%s\n' "$f"
-done | LC_ALL=C sort >"$list"
+bash "$here/source-files.sh" "$source_dir" >"$list"
 [[ -s $list ]] || fail "the source set is empty"
 
 store=$work/store # what the sandbox sees as /nix/store
