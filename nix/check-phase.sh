@@ -27,9 +27,14 @@ vmtest_check_phase() {
         output=(--verbose)
     fi
 
+    # The sleep is killed with the loop, so nothing of it outlives the phase holding the log open.
     local started=$SECONDS
     (
-        while sleep "${VMTEST_CHECK_HEARTBEAT:-300}"; do
+        trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+        while :; do
+            sleep "${VMTEST_CHECK_HEARTBEAT:-300}" &
+            nap=$!
+            wait "$nap"
             echo "vmtest: ctest still running after $((SECONDS - started)) s"
         done
     ) &
@@ -38,7 +43,7 @@ vmtest_check_phase() {
     local rc=0
     ctest "${output[@]}" --no-tests=error -j1 "$@" --output-junit "$results/junit.xml" || rc=$?
     kill "$heartbeat"
-    wait "$heartbeat" 2>/dev/null || : # its status is the SIGTERM we just sent
+    wait "$heartbeat"
 
     if [[ -f Testing/Temporary/LastTest.log ]]; then
         cp Testing/Temporary/LastTest.log "$results/"

@@ -1,6 +1,7 @@
 # Runs inside the sandbox of tests/nix-sandbox/run.sh: the phases stdenv and nixpkgs' cmake and
-# ninja hooks run for nix/checks.nix's `unit` check (pkgs/by-name/cm/cmake/setup-hook.sh:
-# cmakeConfigurePhase, fixCmakeFiles), then nix/check-phase.sh as that check runs it.
+# ninja hooks run for nix/package.nix and for nix/checks.nix's `unit` check
+# (pkgs/by-name/cm/cmake/setup-hook.sh: cmakeConfigurePhase, fixCmakeFiles), then
+# nix/check-phase.sh as that check runs it.
 # Environment from run.sh: src, out, suiteOut, package, NIX_BUILD_CORES, CMAKE_PREFIX_PATH,
 # VMTEST_SANDBOX_CCACHE.
 set -euo pipefail
@@ -86,9 +87,14 @@ configure() { # <build dir> <$out> <extra flags>...
     [[ -z $unused ]] || say "configure ($dir): unused, from the hook itself: $(echo $unused)"
 }
 
-# The package itself (doCheck = false: the hook adds -DBUILD_TESTING=OFF): configure only.
+# The package itself (nix/package.nix, doCheck = false: the hook adds -DBUILD_TESTING=OFF):
+# configure, ninja, ninja install into its $out.
 configure build-package "$package" -DBUILD_TESTING=OFF
-say "package configure (BUILD_TESTING=OFF) passed without unused-variable warnings"
+start=$SECONDS
+(cd build-package && ninja -j"$NIX_BUILD_CORES" && ninja install >/dev/null)
+[[ -x $package/bin/vmtest && -f $package/lib/cmake/vmtest/vmtestConfig.cmake ]] ||
+    die "the package's \$out lacks bin/vmtest or lib/cmake/vmtest/vmtestConfig.cmake"
+say "package (BUILD_TESTING=OFF) built and installed in $((SECONDS - start)) s"
 
 # checks.unit: doCheck = true, so no BUILD_TESTING flag.
 configure build "$out"
@@ -111,6 +117,4 @@ say "ctest -L unit took $((SECONDS - start)) s"
 rm -rf "$TMPDIR/vmtest-results"
 vmtest_check_phase "$suiteOut" -R '^k0s\.airgap$'
 
-# --- the package's install, relocated as package.install-prefix relocates it ---------------------------
-cmake --install . --prefix "$package" >/dev/null
 say "builder done"

@@ -61,7 +61,7 @@ run() {
 }
 
 # A passing run: everything in $out.
-status=$(run pass 0 VMTEST_CHECK_STRICT=1)
+status=$(run pass 0 VMTEST_CHECK_STRICT=1 VMTEST_CHECK_HEARTBEAT=299.5)
 out=$work/pass/out
 check "pass: the phase succeeds" test "$status" = 0
 check "pass: ctest's junit.xml in \$out" test -s "$out/junit.xml"
@@ -70,6 +70,8 @@ check "pass: the suite's artifacts in \$out/artifacts" test -s "$out/artifacts/k
 check "pass: LastTest.log in \$out" test -s "$out/LastTest.log"
 check "pass: ctest-exit-code is 0" test "$(cat "$out/ctest-exit-code")" = 0
 check "pass: ctest got the test selection" grep -qxF -- '^k0s\.airgap$' "$work/pass/args"
+no_heartbeat_left() { ! pgrep -fx 'sleep 299.5' >/dev/null; }
+check "pass: nothing of the heartbeat outlives the phase" no_heartbeat_left
 check "pass: output on failure only, by default" grep -qx -- --output-on-failure "$work/pass/args"
 
 # A strict failure: the build fails with ctest's status, the results stay in TMPDIR.

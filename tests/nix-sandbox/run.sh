@@ -9,8 +9,9 @@
 #     /tmp (Nix creates one);
 #   * nixpkgs' cmake hook phases: copy $src to a writable tree, rewrite /usr and /opt in the CMake
 #     files to /var/empty, configure with the hook's flags (absolute CMAKE_INSTALL_*DIR=$out/...)
-#     plus nix/build.json's, build with ninja, then nix/check-phase.sh with `-L ^unit$` as
-#     checks.unit runs it, and `cmake --install` into a package $out.
+#     plus nix/build.json's, build with ninja: once as nix/package.nix (BUILD_TESTING=OFF, ninja
+#     install into its $out), once as checks.unit, then nix/check-phase.sh with `-L ^unit$` as that
+#     check runs it.
 #
 #   bash tests/nix-sandbox/run.sh --source <repo> --work <dir> [--keep]
 #   bash tests/nix-sandbox/run.sh --source <repo> --work <dir> --debug-command '<bash command>'
@@ -221,6 +222,7 @@ if grep -A3 'name="nix.lib"' "$work/out/junit.xml" | grep -q 'status="notrun"\|<
 fi
 # A VM suite's gtest XML reaches $out/junit (it skipped: no cluster in here).
 [[ -s $work/out-suite/junit/k0s.airgap.xml ]] || fail "k0s.airgap's gtest XML did not reach \$out/junit"
-[[ -f $work/package/lib/cmake/vmtest/vmtestConfig.cmake ]] || fail "the package's install has no lib/cmake/vmtest"
+[[ -x $work/package/bin/vmtest && -f $work/package/lib/cmake/vmtest/vmtestConfig.cmake ]] ||
+    fail "the package's \$out has no bin/vmtest or lib/cmake/vmtest"
 echo "nix-sandbox: passed"
 ((keep)) || rm -rf "$work/build"
