@@ -5,6 +5,7 @@
 # Environment from run.sh: src, out, suiteOut, package, NIX_BUILD_CORES, CMAKE_PREFIX_PATH,
 # VMTEST_SANDBOX_CCACHE.
 set -euo pipefail
+: "${src:?}" "${out:?}" "${suiteOut:?}" "${package:?}" "${NIX_BUILD_CORES:?}"
 
 say() { echo "nix-sandbox: $*"; }
 die() {
@@ -84,7 +85,7 @@ configure() { # <build dir> <$out> <extra flags>...
         printf '%s\n' "${flags[@]}" | grep -q "^-D$name=" || ours+=("$name")
     done
     ((${#ours[@]} == 0)) || die "configure ($dir): CMake did not use ${ours[*]}"
-    [[ -z $unused ]] || say "configure ($dir): unused, from the hook itself: $(echo $unused)"
+    [[ -z $unused ]] || say "configure ($dir): unused, from the hook itself: ${unused//$'\n'/ }"
 }
 
 # The package itself (nix/package.nix, doCheck = false: the hook adds -DBUILD_TESTING=OFF):

@@ -48,6 +48,7 @@ if ! "$nix_instantiate" --store dummy:// --eval -E 'builtins ? readFileType' | g
     f=$work/nixpkgs.lib/lib/filesystem.nix
     grep -q '^  pathType = builtins.readFileType;$' "$f" ||
         { echo "nix.real-lib: $f has no 'pathType = builtins.readFileType;' line to patch for nix-instantiate 2.8" >&2; exit 1; }
+    # shellcheck disable=SC2016 # Nix's ${...}, not the shell's
     sed -i 's|^  pathType = builtins.readFileType;$|  pathType = builtins.readFileType or (path: if dirOf path == path then "directory" else (builtins.readDir (dirOf path)).${baseNameOf path} or (throw "lib.filesystem.pathType: ${toString path} does not exist"));|' "$f"
     echo "nix.real-lib: patched lib.filesystem.pathType in the copy for $("$nix_instantiate" --version)"
 fi
