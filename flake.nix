@@ -4,8 +4,10 @@
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
     k0s-nix = {
-      # Pinned on purpose: the airgap bundle's version and hash (nix/airgap.nix) and the unit name
-      # in the manifest follow the k0s this revision packages. Move it together with those.
+      # Pinned on purpose: the airgap bundle (nix/airgap.nix takes k0s_1_35's version, the hash
+      # from nix/airgap-hashes.nix) and the unit name in the manifest follow the k0s this revision
+      # packages. nix-community is the project's home since August 2026; github:johbo/k0s-nix is
+      # the old fork, whose default branch only says so.
       url = "github:nix-community/k0s-nix/5d35844e711673fabced9eb689bf5d1b13f1628d";
       inputs.nixpkgs.follows = "nixpkgs";
     };
@@ -30,12 +32,15 @@
       each = output: lib.mapAttrs (_: outputs: outputs.${output}) perSystem;
     in
     {
-      # default: vmtest; k0s-manifest, k0s-airgap-bundle, vmtest-workload-image, k0s-cluster
+      # default: vmtest; k0s-manifest, k0s-airgap-bundle, vmtest-workload-image, k0s-cluster,
+      # airgap-hashes
       packages = each "packages";
       # unit, k0s-airgap, k0s-readiness, k0s-workload (KVM), manifest, nix-lib; docs/nix.md
       checks = each "checks";
       devShells = each "devShells";
       apps = each "apps";
+      # `nix fmt`: nixfmt over the tree, as k0s-nix does.
+      formatter = lib.genAttrs systems (system: nixpkgs.legacyPackages.${system}.nixfmt-tree);
 
       # The pure manifest generator (nix/lib), for flakes that build their own topologies.
       lib = import ./nix/lib;

@@ -1,5 +1,5 @@
-# What the k0s workers import from <dataDir>/images: k0s's released airgap bundle for the pinned
-# k0s, and the small workload image of the workload suite. Both are uncompressed tars.
+# What the k0s workers import from <dataDir>/images: k0s's released airgap bundle for the k0s the
+# nodes run, and the small workload image of the workload suite. Both are uncompressed tars.
 {
   lib,
   stdenv,
@@ -7,54 +7,67 @@
   runCommand,
   dockerTools,
   busybox,
-  k0s, # the k0s package the nodes run; its version must match the bundle's
+  k0s, # the k0s package the nodes run; the bundle is the one released with it
   settings ? import ./tests/k0s-settings.nix,
+  # SRI sha256 of each release's bundle, by k0s version and system (./airgap-hashes.nix).
+  bundleHashes ? import ./airgap-hashes.nix,
 }:
 let
-  version = "1.35.7+k0s.0";
-
-  # SRI sha256 of k0s-airgap-bundle-v<version>-<arch>, per system. null until someone has fetched
-  # it once: the fetch then fails and prints the real hash (docs/nix.md, "The airgap bundle hash").
-  bundleHashes = {
-    x86_64-linux = null;
-    aarch64-linux = null;
-  };
-
+  # From the package, not written here: moving the k0s-nix pin moves the bundle with it.
+  inherit (k0s) version;
   inherit (stdenv.hostPlatform) system;
-  arch =
-    {
-      x86_64-linux = "amd64";
-      aarch64-linux = "arm64";
-    }
-    .${system} or (throw "vmtest: no k0s airgap bundle is set up for ${system}");
 
-  # A bundle for another k0s lists other image tags: nodes would sit NotReady with ErrImageNeverPull.
-  checkedVersion =
-    if (k0s.version or version) == version then
-      version
-    else
-      throw "vmtest: the nodes run k0s ${k0s.version}, but nix/airgap.nix fetches the airgap bundle of ${version}; set `version` there to ${k0s.version}, reset bundleHashes to null, and check the pause image in nix/tests/k0s-settings.nix";
-
-  hash =
-    let
-      known = bundleHashes.${system} or null;
-    in
-    if known != null then
-      known
-    else
-      lib.warn ''
-        vmtest: nix/airgap.nix has no hash yet for the k0s ${version} airgap bundle on ${system}.
-        The fetch below fails with "hash mismatch ... got: sha256-..."; put that value into
-        bundleHashes.${system} in nix/airgap.nix and build again. (Or take the hex sum of
-        k0s-airgap-bundle-v${version}-${arch} from the release's sha256sums.txt and convert it:
-        nix hash convert --hash-algo sha256 --to sri <hex>.)'' lib.fakeHash;
-
-  releaseBundle = fetchurl {
-    name = "k0s-airgap-bundle-v${checkedVersion}-${arch}.tar";
-    # Release asset names up to 1.35 have no extension; 1.36 renames them (…-linux-<arch>.tar).
-    url = "https://github.com/k0sproject/k0s/releases/download/v${checkedVersion}/k0s-airgap-bundle-v${checkedVersion}-${arch}";
-    inherit hash;
+  # Where k0s publishes a bundle: system -> the asset's architecture.
+  arches = {
+    x86_64-linux = "amd64";
+    aarch64-linux = "arm64";
   };
+
+  assetOf =
+    version: arch:
+    let
+      file = "k0s-airgap-bundle-v${version}-${arch}";
+    in
+    {
+      name = "${file}.tar";
+      # Release asset names up to 1.35 have no extension; 1.36 renames them (…-linux-<arch>.tar).
+      url =
+        if lib.versionOlder version "1.36" then
+          "https://github.com/k0sproject/k0s/releases/download/v${version}/${file}"
+        else
+          "https://github.com/k0sproject/k0s/releases/download/v${version}/k0s-airgap-bundle-v${version}-linux-${arch}.tar";
+    };
+
+  # Every bundle the flake's systems need for this k0s whose hash is not in airgap-hashes.nix yet;
+  # `nix run .#airgap-hashes` fetches exactly these and prints the lines to add.
+  missing = lib.filter (a: a.hash == null) (
+    lib.mapAttrsToList (system: arch: {
+      inherit system version;
+      inherit (assetOf version arch) name url;
+      hash = bundleHashes.${version}.${system} or null;
+    }) arches
+  );
+
+  arch = arches.${system} or (throw "vmtest: no k0s airgap bundle is set up for ${system}");
+  asset = assetOf version arch;
+  hash = bundleHashes.${version}.${system} or null;
+
+  # A first run on a new host: one build, shared by every check that needs the bundle, fails with
+  # one message naming the command, instead of a fixed-output hash mismatch per derivation.
+  hashMissing = runCommand "vmtest-airgap-bundle-hash-missing" { } ''
+    echo "vmtest: nix/airgap-hashes.nix has no hash for the k0s ${version} airgap bundle on ${system}." >&2
+    echo "vmtest: run 'nix run .#airgap-hashes' (it fetches the missing bundles and prints the lines to add), then build again." >&2
+    exit 1
+  '';
+
+  releaseBundle =
+    if hash == null then
+      hashMissing
+    else
+      fetchurl {
+        inherit (asset) name url;
+        inherit hash;
+      };
 
   port = toString settings.k0s.workload.port;
 
@@ -81,8 +94,9 @@ in
     releaseBundle
     workloadImage
     workloadTar
+    version
+    missing
     ;
-  version = checkedVersion;
 
   # File name in <dataDir>/images -> tar; the names become the manifest's k0s.airgap.bundles.
   bundles = {

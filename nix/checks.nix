@@ -1,5 +1,5 @@
 # mkCheck: a derivation that builds vmtest and runs part of its ctest suite, keeping the JUnit
-# report and the artifacts (serial logs, journals) in $out.
+# reports and the artifacts (serial logs, journals) in $out (nix/check-phase.sh).
 #
 # Build and test happen in one derivation on purpose: CMake writes absolute build-tree paths into
 # CTestTestfile.cmake and the gtest discovery files, so a build tree cannot move to another
@@ -9,6 +9,9 @@
   vmtest,
   vde2,
   qemu_test,
+  procps,
+  nix,
+  jq,
 }:
 let
   mkCheck =
@@ -19,14 +22,23 @@ let
       require ? null, # VMTEST_REQUIRE: a suite whose cluster is absent fails instead of skipping
       timeout ? 3600, # meta.timeout (Hydra); the suites enforce their own deadlines
       strict ? true, # false: the build succeeds whatever ctest says; see passthru.report
+      verbose ? manifest != null, # stream each suite's output while it runs (long VM suites)
     }@args:
     vmtest.overrideAttrs (old: {
       pname = "vmtest-check-${name}";
 
+      # procps: the unit tests check with pgrep that a timed-out command's children are gone.
+      # nix and jq: nix.lib (label unit) evaluates nix/lib's cases with nix-instantiate.
       # vde_switch for the VLANs. The start scripts call qemu by absolute path; qemu-img on PATH is
       # for the driver's own use (snapshots), and qemu_test is already in the VMs' closure.
+      # tests/nix-sandbox/run.sh gives its sandbox the same tools.
       nativeBuildInputs =
         old.nativeBuildInputs
+        ++ [
+          procps
+          nix
+          jq
+        ]
         ++ lib.optionals (manifest != null) [
           vde2
           qemu_test
@@ -44,10 +56,12 @@ let
           # Interpolating the manifest makes its start scripts, and so the whole VM closures, inputs
           # of this build: they are then in the sandbox's /nix/store, which the VMs mount.
           VMTEST_MANIFEST = "${manifest}";
+          VMTEST_LOG = "info";
         }
         // lib.optionalAttrs (require != null) { VMTEST_REQUIRE = require; }
         // {
           VMTEST_CHECK_STRICT = if strict then "1" else "0";
+          VMTEST_CHECK_VERBOSE = if verbose then "1" else "0";
         };
 
       doCheck = true;
@@ -58,26 +72,8 @@ let
       # keeps the build dir. The report variant copies them to $out whatever ctest said.
       checkPhase = ''
         runHook preCheck
-
-        results=$TMPDIR/vmtest-results
-        mkdir -p "$results/artifacts"
-        export HOME=$TMPDIR VMTEST_ARTIFACTS=$results/artifacts
-
-        rc=0
-        ctest --output-on-failure --no-tests=error -j1 ${lib.escapeShellArgs ctestArgs} \
-          --output-junit "$results/junit.xml" || rc=$?
-        cp Testing/Temporary/LastTest.log "$results/" 2>/dev/null || true
-        echo "$rc" >"$results/ctest-exit-code"
-
-        if [ "$rc" -ne 0 ] && [ "$VMTEST_CHECK_STRICT" = 1 ]; then
-          echo "vmtest: ctest failed (exit $rc). JUnit report, serial logs and journals are in $results:" \
-            "rerun with 'nix build --keep-failed' to keep them, or build this check's .report attribute" \
-            "to get them in its output." >&2
-          exit "$rc"
-        fi
-        mkdir -p "$out"
-        cp -r "$results"/. "$out"/
-
+        source ${./check-phase.sh}
+        vmtest_check_phase "$out" ${lib.escapeShellArgs ctestArgs}
         runHook postCheck
       '';
 

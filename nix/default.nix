@@ -13,7 +13,7 @@ let
 
   vmtest = pkgs.callPackage ./package.nix { };
 
-  # k0s 1.35 (1.35.7+k0s.0 at the pinned k0s-nix); ./airgap.nix checks the bundle matches it.
+  # k0s 1.35 from the pinned k0s-nix; ./airgap.nix fetches the bundle released with its version.
   k0sPackage = k0s-nix.packages.${system}.k0s_1_35;
   airgap = pkgs.callPackage ./airgap.nix {
     k0s = k0sPackage;
@@ -62,7 +62,38 @@ let
 
   mkCheck = import ./checks.nix {
     inherit lib vmtest;
-    inherit (pkgs) vde2 qemu_test;
+    inherit (pkgs)
+      vde2
+      qemu_test
+      procps
+      nix
+      jq
+      ;
+  };
+
+  # First run on a new host: fetches every airgap bundle nix/airgap-hashes.nix has no hash for
+  # (all of the flake's systems, the pinned k0s version) and prints the entries to add.
+  airgapHashes = pkgs.writeShellApplication {
+    name = "vmtest-airgap-hashes";
+    runtimeInputs = [
+      pkgs.nix
+      pkgs.jq
+    ];
+    text = ''
+      missing=${lib.escapeShellArg (builtins.toJSON airgap.missing)}
+      if [ "$(jq length <<<"$missing")" -eq 0 ]; then
+        echo "vmtest: nix/airgap-hashes.nix has every airgap bundle hash for k0s ${airgap.version}" >&2
+        exit 0
+      fi
+      echo "# add to nix/airgap-hashes.nix:"
+      echo '  "${airgap.version}" = {'
+      jq -r '.[] | "\(.system) \(.url)"' <<<"$missing" | while read -r sys url; do
+        echo "vmtest: fetching $url" >&2
+        hash=$(nix --extra-experimental-features nix-command store prefetch-file --json --hash-type sha256 "$url" | jq -r .hash)
+        echo "    $sys = \"$hash\";"
+      done
+      echo '  };'
+    '';
   };
 
   suiteCheck =
@@ -167,6 +198,7 @@ in
     k0s-airgap-bundle = airgap.releaseBundle;
     vmtest-workload-image = airgap.workloadTar;
     k0s-cluster = k0sCluster;
+    airgap-hashes = airgapHashes;
   };
 
   checks = {
@@ -193,6 +225,12 @@ in
       gdb
       clang-tools
     ];
+  };
+
+  apps.airgap-hashes = {
+    type = "app";
+    program = lib.getExe airgapHashes;
+    meta.description = "Fetch the k0s airgap bundles nix/airgap-hashes.nix has no hash for and print the entries to add";
   };
 
   apps.k0s-cluster = {

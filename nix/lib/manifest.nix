@@ -201,6 +201,10 @@ let
     in
     if match "[A-Za-z0-9][A-Za-z0-9_-]*" name == null then
       fail p "not a usable machine name (letters, digits, - and _, starting with a letter or digit)"
+    # The C++ manifest loader's limit (fixtures/src/manifest.cpp); it also keeps QEMU's -name and
+    # the state folder names short.
+    else if builtins.stringLength name > 64 then
+      fail p "machine names have at most 64 characters, this one has ${toString (builtins.stringLength name)}"
     else
       {
         inherit name;
@@ -394,7 +398,8 @@ let
             inherit image namespace;
             port = intIn 1 65535 "k0s.workload.port" (w.port or 8080);
             node_port = intIn 30000 32767 "k0s.workload.nodePort" (w.nodePort or 30080);
-            replicas = intIn 1 1000 "k0s.workload.replicas" (w.replicas or (length workerSide));
+            # The C++ side's range (suites/k0s/src/config.cpp): a manifest it refuses must not build.
+            replicas = intIn 1 100 "k0s.workload.replicas" (w.replicas or (length workerSide));
           };
 
       t = attrs "k0s.timeouts" [

@@ -24,6 +24,9 @@ let
     workload.image = "docker.io/vmtest/echo:1";
   };
 
+  # 65 characters: one more than a machine name may have.
+  long65 = builtins.concatStringsSep "" (builtins.genList (_: "n") 65);
+
   bad = expect: input: {
     inherit expect;
     result = mkManifest input;
@@ -148,6 +151,18 @@ in
   bad-namespace = bad "k0s.workload.namespace: \"Vmtest\" is not a Kubernetes namespace name" {
     nodes = cluster { };
     k0s = k0s // { workload = k0s.workload // { namespace = "Vmtest"; }; };
+  };
+  # The ranges the C++ side enforces (suites/k0s/src/config.cpp, fixtures/src/manifest.cpp).
+  replicas-above-cpp-limit = bad "k0s.workload.replicas: expected an integer from 1 to 100, got an integer 101" {
+    nodes = cluster { };
+    k0s = k0s // { workload = k0s.workload // { replicas = 101; }; };
+  };
+  replicas-zero = bad "k0s.workload.replicas: expected an integer from 1 to 100, got an integer 0" {
+    nodes = cluster { };
+    k0s = k0s // { workload = k0s.workload // { replicas = 0; }; };
+  };
+  name-too-long = bad "nodes.${long65}: machine names have at most 64 characters, this one has 65" {
+    nodes.${long65} = node long65 { };
   };
   negative-timeout = bad "k0s.timeouts.nodeReady: expected a number of seconds > 0, got an integer -1" {
     nodes = cluster { };

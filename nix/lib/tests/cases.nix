@@ -165,6 +165,26 @@ in
     };
   };
 
+  # The largest values the C++ side accepts: 100 replicas, a 64-character machine name.
+  limits = {
+    golden = "limits.json";
+    result = mkManifest {
+      nodes.${builtins.concatStringsSep "" (builtins.genList (_: "n") 64)} = {
+        startScript = "run-n-vm";
+        role = "single";
+        ip = "192.168.1.1";
+      };
+      vlans = [ 1 ];
+      k0s = {
+        airgap.images = [ "docker.io/vmtest/echo:1" ];
+        workload = {
+          image = "docker.io/vmtest/echo:1";
+          replicas = 100;
+        };
+      };
+    };
+  };
+
   # Defaults of the k0s section: one `single` node, explicit boot timeout, no workload.
   k0s-single = {
     golden = "k0s-single.json";
