@@ -200,6 +200,61 @@ in
     };
   };
 
+  # `values` of every kind, one golden file for both sides: fixtures/tests/values_test.cpp reads
+  # values.json through Manifest::value<T>. A derivation stands in as nixpkgs shapes one (type and
+  # outPath): it becomes its store path.
+  values = {
+    golden = "values.json";
+    result = mkManifest {
+      nodes.machine = {
+        startScript = placeholderStartScript "machine";
+        vlans = [ 1 ];
+      };
+      values = {
+        appManifest = {
+          type = "derivation";
+          outPath = "/nix/store/44444444444444444444444444444444-app.yaml";
+        };
+        appManifests = "/nix/store/55555555555555555555555555555555-manifests";
+        greeting = "hello, cluster";
+        replicas = 3;
+        ratio = 0.25;
+        debug = false;
+        nothing = null;
+        images = [
+          "docker.io/acme/web:1.2.3"
+          "docker.io/acme/db:15"
+        ];
+        ports = [
+          80
+          443
+        ];
+        tools = [
+          {
+            type = "derivation";
+            outPath = "/nix/store/66666666666666666666666666666666-curl-8.9.1";
+          }
+          "/nix/store/77777777777777777777777777777777-jq-1.7.1/bin/jq"
+        ];
+        labels = {
+          app = "web";
+          tier = "frontend";
+        };
+        nested = {
+          package = {
+            type = "derivation";
+            outPath = "/nix/store/88888888888888888888888888888888-hello-2.12";
+          };
+          list = [
+            1
+            "two"
+            { three = 3; }
+          ];
+        };
+      };
+    };
+  };
+
   # The snapshot-capable form (docs/snapshots.md): what the module sets, with lib.mkForce as
   # nixpkgs defines it (no nixpkgs here: a stand-in of the one function the module uses).
   snapshot-capable-module = {
