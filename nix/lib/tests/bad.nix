@@ -52,6 +52,20 @@ in
     nodes.m = node "m" { };
     values."1st" = 1;
   };
+  image-latest = {
+    expect = "vmtest images: images[0]: \"acme/web:latest\" needs a fixed tag";
+    result = import ../images.nix [
+      {
+        name = "stream-web";
+        imageName = "acme/web";
+        imageTag = "latest";
+      }
+    ];
+  };
+  image-no-ref = {
+    expect = "vmtest images: images[0]: no ref";
+    result = import ../images.nix [ { archive = "/nix/store/99999999999999999999999999999999-x.tar"; } ];
+  };
   unknown-top-level = bad "node: unknown attribute (known: nodes," { node = { }; };
   not-an-attrset = bad "input: expected an attribute set, got a list" [ ];
   no-nodes = bad "nodes: missing" { };

@@ -255,6 +255,42 @@ in
     };
   };
 
+  # The user's images for the airgap bundle (nix/lib/images.nix): dockerTools images of each
+  # kind, shaped as nixpkgs' dockerTools returns them (name, imageName, imageTag), and archives.
+  images = {
+    golden = "images.json";
+    result = map (i: removeAttrs i [ "src" ]) (
+      import ../images.nix [
+        {
+          name = "stream-web";
+          imageName = "acme/web";
+          imageTag = "1.2.3";
+        }
+        {
+          name = "docker-image-db.tar.gz";
+          imageName = "quay.io/acme/db";
+          imageTag = "15";
+        }
+        {
+          archive = "/nix/store/99999999999999999999999999999999-redis.tar";
+          ref = "redis:7.4";
+        }
+        {
+          image = {
+            name = "stream-echo";
+            imageName = "vmtest/echo";
+            imageTag = "1";
+          };
+          file = "vmtest-workload.tar";
+        }
+        {
+          archive = "/nix/store/99999999999999999999999999999999-agent.tar.gz";
+          ref = "localhost:5000/agent@sha256:${builtins.concatStringsSep "" (builtins.genList (_: "a") 64)}";
+        }
+      ]
+    );
+  };
+
   # The snapshot-capable form (docs/snapshots.md): what the module sets, with lib.mkForce as
   # nixpkgs defines it (no nixpkgs here: a stand-in of the one function the module uses).
   snapshot-capable-module = {
