@@ -291,6 +291,27 @@ in
     );
   };
 
+  # The example consumer flake's values (examples/platform/cluster.nix, its pure part) in a
+  # manifest of its nodes: the file its own C++ unit test reads (shop.unit), so the example's
+  # round trip is tested on both sides too. workloadManifests is ./k8s's store path.
+  example-platform-values = {
+    golden = "../../../../examples/platform/tests/testdata/manifest.json";
+    result =
+      let
+        cluster = import ../../../examples/platform/cluster.nix {
+          pkgs = null;
+          shopImage = null;
+        };
+      in
+      mkManifest {
+        nodes = builtins.mapAttrs (name: _: {
+          startScript = placeholderStartScript name;
+          vlans = [ 1 ];
+        }) cluster.nodes;
+        inherit (cluster) globalTimeout values;
+      };
+  };
+
   # The snapshot-capable form (docs/snapshots.md): what the module sets, with lib.mkForce as
   # nixpkgs defines it (no nixpkgs here: a stand-in of the one function the module uses).
   snapshot-capable-module = {
