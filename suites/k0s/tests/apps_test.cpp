@@ -108,6 +108,15 @@ TEST_F(K0sAppsFlow, CopiesAndAppliesTheUserFile) {
   deploy_apps(node("ctrl"), cfg, apps);
 }
 
+TEST_F(K0sAppsFlow, AFolderIsCopiedWhole) {
+  auto folder = apps.parent_path();
+  EXPECT_CALL(channel("ctrl"), run(HasSubstr("mkdir -p -- '/tmp/vmtest-k0s-apps' && tar -x -f"), _, _))
+      .WillOnce(Return(ok("")));
+  EXPECT_CALL(channel("ctrl"), run(HasSubstr("apply -R -f /tmp/vmtest-k0s-apps"), _, _))
+      .WillOnce(Return(ok("namespace/shop created\n")));
+  deploy_apps(node("ctrl"), cfg, folder);
+}
+
 TEST_F(K0sAppsFlow, ApplyRefusedNamesTheFileAndKubectlsError) {
   on("ctrl", "apply -R -f", mocks::result(1, "", "error: error validating \"shop.yaml\": unknown field \"replica\""));
   auto e = check_failure([&] { deploy_apps(node("ctrl"), cfg, apps); });
