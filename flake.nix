@@ -42,7 +42,11 @@
       # `nix fmt`: nixfmt over the tree, as k0s-nix does.
       formatter = lib.genAttrs systems (system: nixpkgs.legacyPackages.${system}.nixfmt-tree);
 
-      # The pure manifest generator (nix/lib), for flakes that build their own topologies.
-      lib = import ./nix/lib;
+      # For downstream flakes (docs/your-cluster.md): mkClusterTest { pkgs; name; nodes; roles; ... }
+      # gives the checks, manifest and app of your own cluster, built with vmtest's pinned k0s-nix;
+      # and the pure manifest generator (nix/lib) for flakes that build their own topologies.
+      lib = import ./nix/lib // {
+        mkClusterTest = import ./nix/cluster-test.nix { inherit k0s-nix; };
+      };
     };
 }

@@ -20,45 +20,31 @@ let
     inherit settings;
   };
 
-  # Evaluated through nixpkgs' test machinery, never built as a test: we take its config.
-  test = pkgs.testers.runNixOSTest {
-    imports = [
-      (import ./tests/k0s-cluster.nix {
-        k0sModule = k0s-nix.nixosModules.default;
-        inherit k0sPackage settings;
-        inherit (airgap) bundles;
-      })
-    ];
-  };
-
-  # The same cluster in its snapshot-capable form: store image, no 9p mounts (docs/snapshots.md).
-  snapshotTest = pkgs.testers.runNixOSTest {
-    imports = [
-      (import ./tests/k0s-cluster.nix {
-        k0sModule = k0s-nix.nixosModules.default;
-        inherit k0sPackage settings;
-        inherit (airgap) bundles;
-        snapshotCapable = true;
-      })
-    ];
-  };
-
-  manifestOf =
-    config:
-    vmlib.fromTest {
-      inherit config;
-      inherit (settings) k0s;
+  # The library for downstream flakes (flake.nix lib.mkClusterTest); our own cluster is one use
+  # of it: the roles of k0s-settings.nix, our sizes, the echo image, all three suites.
+  mkClusterTest = import ./cluster-test.nix { inherit k0s-nix; };
+  ourCluster =
+    snapshotCapable:
+    mkClusterTest {
+      inherit pkgs vmtest k0sPackage snapshotCapable;
+      name = "vmtest-k0s";
+      inherit (settings) roles globalTimeout;
+      images = [
+        {
+          image = airgap.workloadImage;
+          file = settings.bundleFiles.workload;
+        }
+      ];
+      # The images of the manifest are the release's and the echo image's, from the images list.
+      k0s = settings.k0s // {
+        airgap = removeAttrs settings.k0s.airgap [ "images" ];
+      };
     };
-  manifest = manifestOf test.config;
-  # writeText keeps the start scripts' string context: whatever uses the file depends on the VMs.
-  manifestFile = pkgs.writeText "vmtest-k0s-manifest.json" (builtins.toJSON manifest);
-  snapshotManifestFile = pkgs.writeText "vmtest-k0s-snapshot-manifest.json" (
-    builtins.toJSON (manifestOf snapshotTest.config)
-  );
-  # The same cluster with interactive.* applied (full QEMU with a display), for the app.
-  interactiveManifestFile = pkgs.writeText "vmtest-k0s-interactive-manifest.json" (
-    builtins.toJSON (manifestOf test.config.interactive)
-  );
+  cluster = ourCluster false;
+  test = cluster.test;
+  inherit (cluster) manifest manifestFile;
+  # The same cluster in its snapshot-capable form: store image, no 9p mounts (docs/snapshots.md).
+  snapshotManifestFile = (ourCluster true).manifestFile;
 
   mkCheck = import ./checks.nix {
     inherit lib vmtest;
@@ -95,20 +81,6 @@ let
       echo '  };'
     '';
   };
-
-  suiteCheck =
-    suite:
-    mkCheck {
-      name = "k0s-${suite}";
-      ctestArgs = [
-        "-R"
-        "^k0s\\.${suite}$"
-      ];
-      manifest = manifestFile;
-      require = "k0s";
-      # the C++ build, then the suite's own deadline
-      timeout = settings.globalTimeout + 1800;
-    };
 
   # Text without string context, so comparing needs no VM built.
   plainJSON = v: builtins.unsafeDiscardStringContext (builtins.toJSON v);
@@ -176,18 +148,6 @@ let
         touch "$out"
       '';
 
-  k0sCluster = pkgs.writeShellApplication {
-    name = "vmtest-k0s-cluster";
-    runtimeInputs = [
-      vmtest
-      pkgs.vde2
-    ];
-    text = ''
-      manifest=${interactiveManifestFile}
-      echo "vmtest: k0s cluster manifest: $manifest" >&2
-      exec vmtest up "$manifest" "$@"
-    '';
-  };
 in
 {
   packages = {
@@ -197,7 +157,7 @@ in
     k0s-manifest-snapshot = snapshotManifestFile;
     k0s-airgap-bundle = airgap.releaseBundle;
     vmtest-workload-image = airgap.workloadTar;
-    k0s-cluster = k0sCluster;
+    k0s-cluster = cluster.appPackage;
     airgap-hashes = airgapHashes;
   };
 
@@ -209,9 +169,7 @@ in
         "^unit$"
       ];
     };
-    k0s-airgap = suiteCheck "airgap";
-    k0s-readiness = suiteCheck "readiness";
-    k0s-workload = suiteCheck "workload";
+    inherit (cluster.checks) k0s-airgap k0s-readiness k0s-workload;
     manifest = manifestCheck;
     nix-lib = nixLibCheck;
   };
@@ -233,9 +191,11 @@ in
     meta.description = "Fetch the k0s airgap bundles nix/airgap-hashes.nix has no hash for and print the entries to add";
   };
 
-  apps.k0s-cluster = {
-    type = "app";
-    program = lib.getExe k0sCluster;
+  apps.k0s-cluster = cluster.app // {
     meta.description = "Boot the k0s test cluster (ctrl, wrkr1, wrkr2) and keep it up for interactive work";
+  };
+
+  lib = {
+    inherit mkClusterTest;
   };
 }

@@ -10,9 +10,11 @@
 #   k0s:    the k0s section's settings that no node option holds (nix/tests/k0s-settings.nix
 #           `.k0s`); unit, tokenFile, airgap.bundleDir and airgap.bundles are read from the
 #           nodes unless given here.
+#   values: the manifest's values (mkManifest's `values`), passed through.
 {
   config,
   k0s ? null,
+  values ? { },
 }:
 let
   inherit (builtins)
@@ -131,4 +133,5 @@ else
       globalTimeout = config.globalTimeout;
     }
     // (if k0sNames != [ ] then { k0s = k0sSection; } else { })
+    // (if values != { } then { inherit values; } else { })
   )

@@ -10,6 +10,9 @@
 #   globalTimeout ? 3600
 #   bootTimeout   ? absent
 #   k0s           ? absent; { unit binary tokenFile vlan airgap workload timeouts }, see below
+#   values        ? absent; named values for the suites (Manifest::value<T> in C++): strings,
+#                   numbers, booleans, null, lists, attribute sets, derivations and paths (these two
+#                   become their store path, string context kept, so the check's sandbox has them)
 # Output: the manifest as an attribute set, JSON names. Bad input throws
 #   "vmtest manifest: <attribute path>: <what is wrong>".
 input:
@@ -167,6 +170,7 @@ let
     "globalTimeout"
     "bootTimeout"
     "k0s"
+    "values"
   ] input;
 
   nodesIn = required "" top "nodes" "the machines, by name";
@@ -423,7 +427,43 @@ let
     }
     // (if k ? workload && k.workload != null then { inherit workload; } else { });
 
-  manifest = core // (if top ? k0s && top.k0s != null then { inherit k0s; } else noK0s);
+  # --- values: what the Nix side hands the suites (docs/manifest.md, "values") -------------------
+
+  # A derivation or a path becomes its store path by interpolation, which keeps the string's
+  # context: a check that uses the manifest then depends on what the value names.
+  jsonValue =
+    path: v:
+    if isAttrs v && (v.type or null) == "derivation" then
+      "${v}"
+    else if isAttrs v && v ? outPath then
+      "${v.outPath}"
+    else if builtins.isPath v then
+      "${v}"
+    else if isAttrs v then
+      mapAttrs (n: jsonValue (at path n)) v
+    else if isList v then
+      genList (i: jsonValue "${path}[${toString i}]" (elemAt v i)) (length v)
+    else if isString v || isInt v || isFloat v || isBool v || v == null then
+      v
+    else
+      fail path "${typeName v} cannot become a JSON value (give a string, number, boolean, list, attribute set, derivation or path)";
+
+  values =
+    let
+      v = top.values;
+      bad = filter (n: match "[A-Za-z_][A-Za-z0-9_.-]*" n == null) (attrNames v);
+    in
+    if !isAttrs v then
+      fail "values" "expected an attribute set of named values, got ${describe v}"
+    else if bad != [ ] then
+      fail "values.${head bad}" "not a usable value name (letters, digits, _, - and ., starting with a letter or _)"
+    else
+      mapAttrs (n: jsonValue "values.${n}") v;
+
+  manifest =
+    core
+    // (if top ? k0s && top.k0s != null then { inherit k0s; } else noK0s)
+    // (if top ? values then { inherit values; } else { });
 in
 # Force every check now, so that a bad attribute fails here and not in whoever reads it later.
 builtins.deepSeq manifest manifest

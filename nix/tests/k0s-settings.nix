@@ -25,6 +25,10 @@
     tag = "1";
   };
 
+  # Of airgap.images below, the ones in k0s's own bundle; mkClusterTest (../cluster-test.nix)
+  # puts the user's images after them.
+  releaseImages = [ "quay.io/k0sproject/pause:3.10.1" ];
+
   # The manifest's k0s section, less what is read from the nodes (unit, token file, bundle
   # folder and bundle names; see ../lib/from-test.nix).
   k0s = {

@@ -33,6 +33,39 @@ let
   };
 in
 {
+  values-not-attrs = bad "values: expected an attribute set of named values, got a list" {
+    nodes.m = node "m" { };
+    values = [ 1 ];
+  };
+  values-function = bad "values.hook: a function cannot become a JSON value" {
+    nodes.m = node "m" { };
+    values.hook = x: x;
+  };
+  values-nested-function = bad "values.a.b[1]: a function cannot become a JSON value" {
+    nodes.m = node "m" { };
+    values.a.b = [
+      1
+      (x: x)
+    ];
+  };
+  values-bad-name = bad "values.1st: not a usable value name" {
+    nodes.m = node "m" { };
+    values."1st" = 1;
+  };
+  image-latest = {
+    expect = "vmtest images: images[0]: \"acme/web:latest\" needs a fixed tag";
+    result = import ../images.nix [
+      {
+        name = "stream-web";
+        imageName = "acme/web";
+        imageTag = "latest";
+      }
+    ];
+  };
+  image-no-ref = {
+    expect = "vmtest images: images[0]: no ref";
+    result = import ../images.nix [ { archive = "/nix/store/99999999999999999999999999999999-x.tar"; } ];
+  };
   unknown-top-level = bad "node: unknown attribute (known: nodes," { node = { }; };
   not-an-attrset = bad "input: expected an attribute set, got a list" [ ];
   no-nodes = bad "nodes: missing" { };

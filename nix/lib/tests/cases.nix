@@ -200,6 +200,118 @@ in
     };
   };
 
+  # `values` of every kind, one golden file for both sides: fixtures/tests/values_test.cpp reads
+  # values.json through Manifest::value<T>. A derivation stands in as nixpkgs shapes one (type and
+  # outPath): it becomes its store path.
+  values = {
+    golden = "values.json";
+    result = mkManifest {
+      nodes.machine = {
+        startScript = placeholderStartScript "machine";
+        vlans = [ 1 ];
+      };
+      values = {
+        appManifest = {
+          type = "derivation";
+          outPath = "/nix/store/44444444444444444444444444444444-app.yaml";
+        };
+        appManifests = "/nix/store/55555555555555555555555555555555-manifests";
+        greeting = "hello, cluster";
+        replicas = 3;
+        ratio = 0.25;
+        debug = false;
+        nothing = null;
+        images = [
+          "docker.io/acme/web:1.2.3"
+          "docker.io/acme/db:15"
+        ];
+        ports = [
+          80
+          443
+        ];
+        tools = [
+          {
+            type = "derivation";
+            outPath = "/nix/store/66666666666666666666666666666666-curl-8.9.1";
+          }
+          "/nix/store/77777777777777777777777777777777-jq-1.7.1/bin/jq"
+        ];
+        labels = {
+          app = "web";
+          tier = "frontend";
+        };
+        nested = {
+          package = {
+            type = "derivation";
+            outPath = "/nix/store/88888888888888888888888888888888-hello-2.12";
+          };
+          list = [
+            1
+            "two"
+            { three = 3; }
+          ];
+        };
+      };
+    };
+  };
+
+  # The user's images for the airgap bundle (nix/lib/images.nix): dockerTools images of each
+  # kind, shaped as nixpkgs' dockerTools returns them (name, imageName, imageTag), and archives.
+  images = {
+    golden = "images.json";
+    result = map (i: removeAttrs i [ "src" ]) (
+      import ../images.nix [
+        {
+          name = "stream-web";
+          imageName = "acme/web";
+          imageTag = "1.2.3";
+        }
+        {
+          name = "docker-image-db.tar.gz";
+          imageName = "quay.io/acme/db";
+          imageTag = "15";
+        }
+        {
+          archive = "/nix/store/99999999999999999999999999999999-redis.tar";
+          ref = "redis:7.4";
+        }
+        {
+          image = {
+            name = "stream-echo";
+            imageName = "vmtest/echo";
+            imageTag = "1";
+          };
+          file = "vmtest-workload.tar";
+        }
+        {
+          archive = "/nix/store/99999999999999999999999999999999-agent.tar.gz";
+          ref = "localhost:5000/agent@sha256:${builtins.concatStringsSep "" (builtins.genList (_: "a") 64)}";
+        }
+      ]
+    );
+  };
+
+  # The example consumer flake's values (examples/platform/cluster.nix, its pure part) in a
+  # manifest of its nodes: the file its own C++ unit test reads (shop.unit), so the example's
+  # round trip is tested on both sides too. workloadManifests is ./k8s's store path.
+  example-platform-values = {
+    golden = "../../../../examples/platform/tests/testdata/manifest.json";
+    result =
+      let
+        cluster = import ../../../examples/platform/cluster.nix {
+          pkgs = null;
+          shopImage = null;
+        };
+      in
+      mkManifest {
+        nodes = builtins.mapAttrs (name: _: {
+          startScript = placeholderStartScript name;
+          vlans = [ 1 ];
+        }) cluster.nodes;
+        inherit (cluster) globalTimeout values;
+      };
+  };
+
   # The snapshot-capable form (docs/snapshots.md): what the module sets, with lib.mkForce as
   # nixpkgs defines it (no nixpkgs here: a stand-in of the one function the module uses).
   snapshot-capable-module = {

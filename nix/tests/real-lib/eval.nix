@@ -295,13 +295,19 @@ let
 
   evalTest =
     snapshotCapable:
-    let
-      topology = import (repo + "/nix/tests/k0s-cluster.nix") {
+    evalTopology (
+      import (repo + "/nix/tests/k0s-cluster.nix") {
         k0sModule = k0sNixPath + "/nixos/k0s.nix";
         inherit k0sPackage settings snapshotCapable;
         # nix/airgap.nix's, as nix/default.nix passes them (no hash yet: the failing stand-in).
         inherit (airgapNoHashes) bundles;
-      };
+      }
+    );
+
+  # A test module through the test framework's options, then each node through NixOS's.
+  evalTopology =
+    topology:
+    let
       test = (lib.evalModules { modules = [ testOptions topology ]; }).config;
       names = lib.attrNames test.nodes; # nixpkgs numbers nodes in name order (network.nix)
       nodeConfig =
@@ -376,6 +382,101 @@ let
   golden = lib.importJSON (repo + "/nix/lib/tests/golden/k0s-manifest.json");
   manifest = vmlib.withPlaceholderScripts (manifestOf plain);
 
+  # --- examples/platform: the consumer flake's cluster, as mkClusterTest builds it ----------------------
+  # Its cluster.nix with a stand-in image (dockerTools' passthru names), its host modules and
+  # defaults, through k0s-cluster.nix as nix/cluster-test.nix calls it, with the bundles
+  # nix/lib/images.nix makes of its images; then the manifest fromTest reads, values included.
+  exampleCluster = import (repo + "/examples/platform/cluster.nix") {
+    inherit pkgs;
+    shopImage = fakeDrv "stream-shop" {
+      imageName = "acme/shop";
+      imageTag = "1.0";
+    };
+  };
+  exampleImages = import (repo + "/nix/lib/images.nix") exampleCluster.images;
+  example = evalTopology (
+    import (repo + "/nix/tests/k0s-cluster.nix") {
+      k0sModule = k0sNixPath + "/nixos/k0s.nix";
+      inherit k0sPackage;
+      inherit (exampleCluster)
+        name
+        roles
+        nodes
+        defaults
+        globalTimeout
+        ;
+      bundles = {
+        "k0s-airgap-bundle.tar" = airgapNoHashes.releaseBundle;
+      }
+      // lib.listToAttrs (map (i: lib.nameValuePair i.file (fakeDrv i.file { })) exampleImages);
+    }
+  );
+  exampleManifest = vmlib.withPlaceholderScripts (
+    vmlib.fromTest {
+      config = {
+        inherit (example.test) globalTimeout;
+        nodes = example.configs;
+      };
+      k0s.airgap.images = settings.releaseImages ++ map (i: i.ref) exampleImages;
+      inherit (exampleCluster) values;
+    }
+  );
+
+  # --- nix/cluster-test.nix itself (lib.mkClusterTest), with a stand-in pkgs --------------------------
+  # runNixOSTest evaluates the test module as above; the builders are fakeDrvs. Checks are only
+  # listed (their derivations need a real stdenv), the manifest is forced in full.
+  clusterPkgs = pkgs // rec {
+    inherit lib;
+    stdenv = {
+      hostPlatform.system = "x86_64-linux";
+      mkDerivation =
+        attrs:
+        fakeDrv (attrs.pname or attrs.name) attrs
+        // {
+          overrideAttrs = f: stdenv.mkDerivation (attrs // f attrs);
+        };
+    };
+    callPackage =
+      f: args:
+      let
+        fn = import f;
+      in
+      fn (builtins.intersectAttrs (builtins.functionArgs fn) clusterPkgs // args);
+    fetchurl = args: fakeDrv args.name { fetchArgs = args; };
+    runCommand = name: env: script: fakeDrv name (env // { inherit script; });
+    writeText = name: text: fakeDrv name { inherit text; };
+    writeShellApplication = args: fakeDrv args.name { meta.mainProgram = args.name; };
+    # nixpkgs' streamLayeredImage passes imageName and imageTag through (dockerTools/default.nix).
+    dockerTools.streamLayeredImage =
+      args:
+      fakeDrv "stream-${baseNameOf args.name}" {
+        imageName = lib.toLower args.name;
+        imageTag = args.tag;
+      };
+    testers.runNixOSTest = module: {
+      config =
+        let
+          e = evalTopology module;
+        in
+        e.test // { nodes = e.configs; interactive = e.test // { nodes = e.configs; }; };
+    };
+  } // lib.genAttrs [ "busybox" "gzip" "cmake" "ninja" "pkg-config" "gtest" "nlohmann_json" "fmt" "vde2" "qemu_test" "procps" "nix" ] (n: fakeDrv n { });
+  mkClusterTest = import (repo + "/nix/cluster-test.nix") {
+    k0s-nix = {
+      nixosModules.default = k0sNixPath + "/nixos/k0s.nix";
+      packages.x86_64-linux.k0s_1_35 = k0sPackage;
+    };
+  };
+  # Our own flake outputs (nix/default.nix), whose k0s checks are one use of mkClusterTest.
+  ours = import (repo + "/nix/default.nix") {
+    pkgs = clusterPkgs;
+    k0s-nix = {
+      nixosModules.default = k0sNixPath + "/nixos/k0s.nix";
+      packages.x86_64-linux.k0s_1_35 = k0sPackage;
+    };
+  };
+  exampleByLib = mkClusterTest (import (repo + "/examples/platform/cluster.nix") { pkgs = clusterPkgs; });
+
   # --- nix/airgap.nix: the version comes from the package, the hashes by version ------------------------
   airgapWith =
     k0s: bundleHashes:
@@ -418,6 +519,25 @@ in
   lib = lib.version;
   k0sVersion = k0sPackage.version;
   nodes = lib.mapAttrs nodeReport plain.configs;
+  ours = {
+    # What the flake's manifest check compares with the golden file.
+    manifestMatchesGolden = builtins.fromJSON ours.checks.manifest.actual == golden;
+    checks = lib.attrNames ours.checks;
+    k0sChecks = map (n: ours.checks.${n}.name) [ "k0s-airgap" "k0s-readiness" "k0s-workload" ];
+  };
+  example = {
+    nodes = lib.mapAttrs nodeReport example.configs;
+    sysctl = lib.mapAttrs (_: c: c.boot.kernel.sysctl) example.configs;
+    disk = lib.mapAttrs (_: c: c.virtualisation.diskSize) example.configs;
+    manifest = exampleManifest;
+    suites = exampleCluster.suites;
+    userSuites = lib.attrNames exampleCluster.userSuites;
+    byLib = {
+      manifest = vmlib.withPlaceholderScripts exampleByLib.manifest;
+      checks = lib.attrNames exampleByLib.checks;
+      app = exampleByLib.app.type;
+    };
+  };
   manifestMatchesGolden = manifest == golden;
   inherit manifest golden;
   snapshotCapable = lib.mapAttrs (_: c: {

@@ -59,7 +59,11 @@ std::string_view role_name(Role role) {
 
 K0sConfig K0sConfig::from_manifest(const Manifest& manifest) {
   auto root = manifest.root();
-  return parse(root.at("k0s"), manifest.vlans(), manifest.machine_names());
+  auto cfg = parse(root.at("k0s"), manifest.vlans(), manifest.machine_names());
+  // A store path from Nix; a relative path (hand-written manifests) is the manifest's.
+  if (manifest.has_value("workloadManifests"))
+    cfg.apps = manifest.value<std::filesystem::path>("workloadManifests");
+  return cfg;
 }
 
 K0sConfig K0sConfig::parse(const JsonPath& section, const std::vector<int>& vlans,
@@ -219,8 +223,9 @@ std::string requires_k0s_airgap(const Manifest& manifest) {
 std::string requires_k0s_workload(const Manifest& manifest) {
   const auto* k = k0s_section(manifest);
   if (!k) return "the manifest has no k0s section";
-  if (k->is_object() && (!k->contains("workload") || (*k)["workload"].is_null()))
-    return "the manifest's k0s section has no workload";
+  if (k->is_object() && (!k->contains("workload") || (*k)["workload"].is_null()) &&
+      !manifest.has_value("workloadManifests"))
+    return "the manifest's k0s section has no workload and its values no workloadManifests";
   return {};
 }
 

@@ -264,6 +264,33 @@ Findings bundle_label_findings(const std::vector<containerd::ImageRow>& rows, co
                             fmt::join(missing, ", ")));
   for (const auto& b : bundles)
     if (!named.count(b)) f.push_back(fmt::format("no image is labelled as imported from {}", b));
+  // Exactly the declared images: one that came from a bundle but is in neither airgap.images nor
+  // `list-images --all` was not declared (an archive carrying more than its image). Only with
+  // list_images: otherwise k0s's own images are not in the list. Digest and config rows (the CRI
+  // plugin's sha256:... and name@sha256:... names of a listed image) are no images of their own.
+  if (cfg.airgap.list_images) {
+    std::set<std::string> wanted(expected_images.begin(), expected_images.end());
+    for (const auto& r : rows) {
+      if (wanted.count(r.ref) || r.ref.rfind("sha256:", 0) == 0 || r.ref.find("@sha256:") != std::string::npos)
+        continue;
+      auto v = r.label(containerd::kBundlePathsLabel);
+      if (!v) continue;
+      json doc;
+      try {
+        doc = json::parse(*v);
+      } catch (const json::exception&) {
+        continue;
+      }
+      if (!doc.is_object()) continue;
+      for (const auto& [path, when] : doc.items())
+        if (bundles.count(path)) {
+          f.push_back(fmt::format("{}: imported from {}, but not declared (neither in k0s.airgap.images nor in "
+                                  "k0s airgap list-images --all)",
+                                  r.ref, path));
+          break;
+        }
+    }
+  }
   return f;
 }
 

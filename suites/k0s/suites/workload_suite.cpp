@@ -1,9 +1,12 @@
 // k0s.workload: a Deployment and NodePort Service from the airgapped image
 // roll out one pod per worker-side node; the Service answers by ClusterIP
 // from a worker and by NodePort from another node; pods reach each other
-// across nodes.
+// across nodes. With the value `workloadManifests`, the user's own
+// manifests are applied and everything they declare must become ready
+// (vmtest/k0s/apps.hpp); without `k0s.workload` only those tests run.
 #include "k0s_suite.hpp"
 
+#include <vmtest/k0s/apps.hpp>
 #include <vmtest/k0s/workload.hpp>
 
 #include <fmt/format.h>
@@ -40,6 +43,14 @@ class K0sWorkload : public K0sTest {
       }
       applied() = false;
     }
+    if (apps_applied()) {
+      try {
+        delete_apps(leader(), suite::config());
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "vmtest: could not delete the workload manifests' objects: {}\n", e.what());
+      }
+      apps_applied() = false;
+    }
     ClusterTest::TearDownTestSuite();
   }
   static bool& applied() {
@@ -47,6 +58,21 @@ class K0sWorkload : public K0sTest {
     return a;
   }
   static Machine& leader() { return node(suite::config().leader().name); }
+  // Each half needs its part of the manifest; the suite runs when either is there.
+  void SetUp() override {
+    K0sTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    std::string_view test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    bool user = test.starts_with("UserManifests");
+    if (user && !suite::config().apps)
+      GTEST_SKIP() << "the manifest has no value workloadManifests (the user's own manifests)";
+    if (!user && !suite::config().workload)
+      GTEST_SKIP() << "the manifest's k0s section has no workload (the echo workload)";
+  }
+  static bool& apps_applied() {
+    static bool a = false;
+    return a;
+  }
   // Where the pods run, from PodsRunOnEveryWorker.
   static std::vector<PodPlace>& places() {
     static std::vector<PodPlace> p;
@@ -118,6 +144,20 @@ TEST_F(K0sWorkload, PodsReachEachOtherAcrossNodes) {
 TEST_F(K0sWorkload, DeletesTheWorkload) {
   delete_workload(leader(), suite::config());
   applied() = false;
+}
+
+TEST_F(K0sWorkload, UserManifestsApply) {
+  apps_applied() = true;  // a partial apply also needs the cleanup
+  deploy_apps(leader(), suite::config(), *suite::config().apps);
+}
+
+TEST_F(K0sWorkload, UserManifestsBecomeReady) {
+  wait_apps_ready(leader(), suite::config(), *suite::config().apps);
+}
+
+TEST_F(K0sWorkload, UserManifestsDelete) {
+  delete_apps(leader(), suite::config());
+  apps_applied() = false;
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // The airgap checks over a mocked worker: healthy recordings pass, and each
 // failure mode of reference section 2.7 gives its exact finding.
 #include "vmtest/k0s/airgap.hpp"
+#include "vmtest/k0s/kube.hpp"
+
+#include <vmtest/containerd/ctr.hpp>
 
 #include "support.hpp"
 
@@ -10,6 +13,7 @@ namespace {
 using ::testing::_;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Return;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
@@ -54,6 +58,25 @@ TEST_F(K0sAirgapChecks, HealthyWorkerPassesEveryCheck) {
 
 // The two ends of the supported range: k0s 1.34.10 and 1.35.7 list other
 // image tags but print, label and log the same way.
+// The airgap suite checks exactly the declared images: a bundle that carries one more (a user's
+// archive with two images, one of them not in k0s.airgap.images) is named.
+TEST_F(K0sAirgapChecks, AnUndeclaredImageFromABundleIsNamed) {
+  auto table = recording("ctr-images-ls.txt");
+  auto extra = std::string("docker.io/acme/sidecar:2 application/vnd.oci.image.manifest.v1+json "
+                           "sha256:1111111111111111111111111111111111111111111111111111111111111111 1.0 MiB linux/amd64 "
+                           "io.cri-containerd.image=managed,io.cri-containerd.pinned=pinned,io.k0sproject.ocibundle-paths="
+                           "{\"/var/lib/k0s/images/vmtest-workload.tar\":\"1970-01-01T00:00:01Z\"}\n");
+  auto rows = containerd::parse_images_ls(table + extra);
+  EXPECT_THAT(bundle_label_findings(containerd::parse_images_ls(table), cfg, expected()), IsEmpty());
+  EXPECT_THAT(bundle_label_findings(rows, cfg, expected()),
+              ElementsAre("docker.io/acme/sidecar:2: imported from /var/lib/k0s/images/vmtest-workload.tar, but not "
+                          "declared (neither in k0s.airgap.images nor in k0s airgap list-images --all)"));
+  auto without_list = cfg;
+  without_list.airgap.list_images = false;  // k0s's own images are then not in the list either
+  auto expected_only = without_list.airgap.images;
+  EXPECT_THAT(bundle_label_findings(rows, without_list, expected_only), IsEmpty());
+}
+
 TEST_F(K0sAirgapChecks, BothEndsOfTheSupportedRangePass) {
   for (std::string suffix : {"-1.34", ""}) {
     SCOPED_TRACE("k0s " + std::string(suffix.empty() ? "1.35.7" : "1.34.10"));

@@ -186,7 +186,12 @@ TEST(K0sConfig, SuitesSkipWithoutTheirSection) {
   auto bare = parse(with_k0s(std::string("{") + kNodes + "}"));
   EXPECT_EQ(requires_k0s(bare), "");
   EXPECT_EQ(requires_k0s_airgap(bare), "the manifest's k0s section has no airgap settings");
-  EXPECT_EQ(requires_k0s_workload(bare), "the manifest's k0s section has no workload");
+  EXPECT_EQ(requires_k0s_workload(bare),
+            "the manifest's k0s section has no workload and its values no workloadManifests");
+  auto apps_only = parse(R"({"vms": {"a": {"start_script": "/a"}}, "vlans": [1],
+                             "k0s": {"nodes": {"a": {"role": "single", "ip": "192.168.1.1"}}},
+                             "values": {"workloadManifests": "/nix/store/00000000000000000000000000000000-apps"}})");
+  EXPECT_EQ(requires_k0s_workload(apps_only), "");
 
   auto full = testing::test_manifest();
   EXPECT_EQ(requires_k0s(full), "");

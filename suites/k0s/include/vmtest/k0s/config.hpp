@@ -18,6 +18,7 @@
 #include <vmtest/manifest.hpp>
 #include <vmtest/time.hpp>
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,6 +86,9 @@ struct K0sConfig {
   std::vector<K0sNode> nodes;  // name order
   AirgapConfig airgap;
   std::optional<WorkloadConfig> workload;
+  // The user's own manifests (manifest value `workloadManifests`: a store
+  // path of a YAML/JSON file or a folder of them), for vmtest/k0s/apps.hpp.
+  std::optional<std::filesystem::path> apps;
   K0sTimeouts timeouts;
 
   // Fixed k0s paths (reference section 0).
@@ -121,7 +125,8 @@ struct K0sConfig {
 std::string requires_k0s(const Manifest& manifest);
 // Same, and the airgap suite also needs bundles to check.
 std::string requires_k0s_airgap(const Manifest& manifest);
-// Same, and the workload suite also needs `k0s.workload`.
+// Same, and the workload suite also needs `k0s.workload` (the echo workload)
+// or the value `workloadManifests` (the user's own; vmtest/k0s/apps.hpp).
 std::string requires_k0s_workload(const Manifest& manifest);
 
 }  // namespace vmtest::k0s

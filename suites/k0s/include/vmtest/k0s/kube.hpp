@@ -41,7 +41,8 @@ Findings worker_registration_findings(const nlohmann::json& node_obj, const nloh
 // The bundle import as containerd shows it (`k0s ctr images ls`): every
 // expected image listed, pinned and carrying k0s's io.k0sproject.ocibundle-paths
 // label (JSON {path: mtime}, set by OCIBundleReconciler.unpackBundle) that
-// names one of the manifest's bundles; and every bundle named by some image.
+// names one of the manifest's bundles; every bundle named by some image; and
+// (with airgap.list_images) no image from a bundle that was not expected.
 Findings bundle_label_findings(const std::vector<containerd::ImageRow>& rows, const K0sConfig& cfg,
                                const std::vector<std::string>& expected_images);
 
