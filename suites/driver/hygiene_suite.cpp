@@ -50,6 +50,7 @@ class Hygiene : public ::testing::Test {
     manifest_ = vmtest::manifest_path_from_env();
     if (manifest_.empty()) {
       if (vmtest::required("guest-minimal")) FAIL() << "required, but VMTEST_MANIFEST is not set";
+      vmtest::note_cluster_absent();
       GTEST_SKIP() << "vmtest-skip: no cluster: VMTEST_MANIFEST is not set";
     }
     state_parent_ = fs::path(::testing::TempDir()) / ("hygiene-" + std::to_string(::getpid()));
@@ -205,5 +206,5 @@ TEST_F(Hygiene, GlobalTimeoutEndsAStuckSuite) {
 int main(int argc, char** argv) {
   vmtest::init(argc, argv);
   ::testing::InitGoogleMock(&argc, argv);
-  return RUN_ALL_TESTS();
+  return vmtest::suite_exit_code(RUN_ALL_TESTS());
 }

@@ -21,7 +21,7 @@ if [[ ! -f $manifest ]]; then
     exit 1
   fi
   echo "vmtest-skip: no cluster: the manifest $manifest does not exist (build the guests first?)"
-  exit 0
+  exit 77  # SKIP_RETURN_CODE: nothing ran
 fi
 unset VMTEST_ATTACH VMTEST_MANIFEST VMTEST_ATTACH_DISRUPTIVE
 
