@@ -165,10 +165,13 @@ TEST_F(Minimal, WaitForFile) {
 }
 
 TEST_F(Minimal, WaitForOpenAndClosedPort) {
-  auto pid = m().succeed("nc -l -p 8080 </dev/null >/dev/null 2>&1 & echo $!");
+  // busybox nc serves one connection (the open-port probe's) and exits, so
+  // a loop keeps the port open until the test stops it: the port closes
+  // only because of the kill below.
+  auto loop = m().succeed("(while :; do nc -l -p 8080 </dev/null >/dev/null 2>&1; done) >/dev/null 2>&1 & echo $!");
   m().wait_for_open_port(8080, "127.0.0.1", 60s);
-  // The listener is what kill stops (kill fails when the pid is gone).
-  m().succeed("kill " + pid.substr(0, pid.size() - 1));
+  m().succeed(fmt::format("kill {}; p=$({}); if [ -n \"$p\" ]; then kill $p; fi", loop.substr(0, loop.size() - 1),
+                          pids_of("nc -l -p 8080")));
   m().wait_for_closed_port(8080, "127.0.0.1", 60s);
 }
 
