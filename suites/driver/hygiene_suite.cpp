@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -53,9 +54,15 @@ class Hygiene : public ::testing::Test {
       vmtest::note_cluster_absent();
       GTEST_SKIP() << "vmtest-skip: no cluster: VMTEST_MANIFEST is not set";
     }
-    state_parent_ = fs::path(::testing::TempDir()) / ("hygiene-" + std::to_string(::getpid()));
-    fs::remove_all(state_parent_);
-    fs::create_directories(state_parent_);
+    // A folder of this test alone: the leftover checks look for its name.
+    auto templ = (fs::path(::testing::TempDir()) / "vmtest-hygiene-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(templ.data()), nullptr) << templ;
+    state_parent_ = templ;
+  }
+
+  void TearDown() override {
+    std::error_code ec;
+    if (!state_parent_.empty()) fs::remove_all(state_parent_, ec);
   }
 
   // Starts the victim and waits until its cluster is up; returns its state root.
