@@ -2,6 +2,9 @@
 // kernel + busybox/bash initramfs running NixOS's backdoor), including the
 // cases where nixpkgs' Python driver hangs or loses data.
 #include <vmtest/cluster_test.hpp>
+#include <vmtest/protocol.hpp>
+
+#include <fmt/format.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,6 +14,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
@@ -18,6 +22,29 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+// A guest path unique to this run (an attached cluster is shared with
+// other runs, and earlier tests leave their files).
+std::string unique_path(std::string_view name) {
+  static int counter = 0;
+  return fmt::format("/tmp/vmtest-{}-{}-{}", name, ::getpid(), ++counter);
+}
+
+// bash that prints the pids of the guest's processes whose command line
+// (words joined by spaces) is exactly `cmdline`. Read from /proc: the
+// minimal guest has no pgrep (Debian's busybox-static lacks it).
+std::string pids_of(std::string_view cmdline) {
+  return fmt::format(
+      "for d in /proc/[0-9]*; do {{ mapfile -d '' -t a < \"$d/cmdline\"; }} 2>/dev/null || continue; "
+      "if [[ \"${{a[*]}}\" == {} ]]; then echo \"${{d#/proc/}}\"; fi; done",
+      vmtest::protocol::shell_quote(cmdline));
+}
+
+// A sleep duration no other process in the guest has.
+std::string unique_seconds() {
+  static int counter = 0;
+  return std::to_string(700000 + (::getpid() % 1000) * 100 + ++counter);
+}
 
 class Minimal : public vmtest::ClusterTest {
  public:
@@ -93,16 +120,26 @@ TEST_F(Minimal, BackgroundChildHoldingStdoutDoesNotHang) {
 }
 
 TEST_F(Minimal, TimeoutKillsTheCommandAndTheMachineStaysUsable) {
-  EXPECT_THROW(m().execute("sleep 600 & sleep 601", 2s), vmtest::TimeoutError);
-  // Both sleeps (background and foreground) are killed; exits may take a moment.
-  EXPECT_EQ(m().succeed("for i in $(seq 50); do pgrep -f 'sleep 60[01]' >/dev/null || { echo clean; exit 0; }; "
-                        "sleep 0.1; done; echo leftover; ps"),
-            "clean\n");
+  auto a = unique_seconds(), b = unique_seconds();
+  // The check sees a sleep that runs (else "none left" below proves nothing).
+  auto control = unique_seconds();
+  auto pid = m().succeed(fmt::format("sleep {} >/dev/null 2>&1 & echo $!", control));
+  EXPECT_EQ(m().succeed(pids_of("sleep " + control)), pid);
+  m().succeed("kill " + pid.substr(0, pid.size() - 1));
+  m().wait_until_succeeds(fmt::format("test -z \"$({})\"", pids_of("sleep " + control)), 30s);
+
+  EXPECT_THROW(m().execute(fmt::format("sleep {} & sleep {}", a, b), 2s), vmtest::TimeoutError);
+  // Both sleeps (background and foreground) are killed (they would run for
+  // days); a loaded guest may take a moment to finish the exits.
+  EXPECT_NO_THROW(
+      m().wait_until_succeeds(fmt::format("test -z \"$({}; {})\"", pids_of("sleep " + a), pids_of("sleep " + b)), 30s));
 }
 
 TEST_F(Minimal, WaitUntilSucceedsSeesALateCondition) {
-  m().succeed("rm -f /tmp/flag; (sleep 1; echo ready > /tmp/flag) >/dev/null 2>&1 &");
-  EXPECT_EQ(m().wait_until_succeeds("cat /tmp/flag", 60s), "ready\n");
+  auto flag = unique_path("flag");
+  m().succeed(fmt::format("(sleep 1; echo ready > {}) >/dev/null 2>&1 &", flag));
+  EXPECT_EQ(m().wait_until_succeeds("cat " + flag, 60s), "ready\n");
+  m().succeed("rm " + flag);
 }
 
 TEST_F(Minimal, WaitUntilSucceedsTimesOutWithTheLastTry) {
@@ -115,19 +152,26 @@ TEST_F(Minimal, WaitUntilSucceedsTimesOutWithTheLastTry) {
 }
 
 TEST_F(Minimal, WaitUntilFails) {
-  m().succeed("touch /tmp/gone; (sleep 1; rm -f /tmp/gone) >/dev/null 2>&1 &");
-  m().wait_until_fails("test -e /tmp/gone", 60s);
+  auto gone = unique_path("gone");
+  m().succeed(fmt::format("touch {0}; (sleep 1; rm {0}) >/dev/null 2>&1 &", gone));
+  m().wait_until_fails("test -e " + gone, 60s);
 }
 
 TEST_F(Minimal, WaitForFile) {
-  m().succeed("(sleep 1; touch /tmp/later) >/dev/null 2>&1 &");
-  m().wait_for_file("/tmp/later", 60s);
+  auto later = unique_path("later");
+  m().succeed(fmt::format("(sleep 1; touch {}) >/dev/null 2>&1 &", later));
+  m().wait_for_file(later, 60s);
+  m().succeed("rm " + later);
 }
 
 TEST_F(Minimal, WaitForOpenAndClosedPort) {
-  m().succeed("(nc -l -p 8080 </dev/null >/dev/null 2>&1 &)");
+  // busybox nc serves one connection (the open-port probe's) and exits, so
+  // a loop keeps the port open until the test stops it: the port closes
+  // only because of the kill below.
+  auto loop = m().succeed("(while :; do nc -l -p 8080 </dev/null >/dev/null 2>&1; done) >/dev/null 2>&1 & echo $!");
   m().wait_for_open_port(8080, "127.0.0.1", 60s);
-  m().succeed("pkill -f 'nc -l -p 8080' || true");
+  m().succeed(fmt::format("kill {}; p=$({}); if [ -n \"$p\" ]; then kill $p; fi", loop.substr(0, loop.size() - 1),
+                          pids_of("nc -l -p 8080")));
   m().wait_for_closed_port(8080, "127.0.0.1", 60s);
 }
 

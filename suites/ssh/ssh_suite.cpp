@@ -131,7 +131,9 @@ TEST_F(Ssh, DeadlinesKillTheCommandAndKeepTheChannel) {
     EXPECT_THROW(m->execute("sleep 600 & sleep 601", 3s), vmtest::TimeoutError);
     EXPECT_LT(vmtest::seconds_since(t0), 60.0);
     try {
-      m->wait_until_fails("pgrep -f 'sleep 60[01]'", 60s);
+      // pgrep's status 1 is "no such process"; a missing pgrep (127) or
+      // an error (2) must not pass for that.
+      m->wait_until_succeeds("s=0; pgrep -f 'sleep 60[01]' >/dev/null || s=$?; test $s = 1", 60s);
     } catch (const vmtest::TimeoutError&) {
       ADD_FAILURE() << "the command's processes outlived its deadline:\n"
                     << console().execute("ps -eo pid,ppid,stat,etimes,args").out;

@@ -3,7 +3,7 @@
 # systemd, containerd, runc and the nixpkgs-style backdoor, as
 #   OUTDIR/base.qcow2   read-only ext4 root image (the start scripts put a
 #                       copy-on-write overlay on top of it for every run)
-#   OUTDIR/vmlinuz      Debian's cloud kernel, the one installed in the image
+#   OUTDIR/vmlinuz      Debian's generic kernel (it has 9p), the one installed in the image
 #   OUTDIR/initrd.img   a small initrd: busybox, the virtio drivers, and
 #                       initrd-init.sh as /init, which mounts the root and
 #                       starts systemd

@@ -15,13 +15,21 @@
 set -euo pipefail
 
 vmtest=$1 suite=$2 crash_suite=$3 manifest=$4 cluster_suite=${5:-} trio=${6:-}
+# VMTEST_REQUIRE as vmtest::required() reads it: all, 1, or a comma list of exact labels.
+required() {
+  local req=${VMTEST_REQUIRE:-} label
+  [[ $req == all || $req == 1 ]] && return 0
+  IFS=, read -ra labels <<<"$req"
+  for label in "${labels[@]}"; do [[ $label == "$1" ]] && return 0; done
+  return 1
+}
 if [[ ! -f $manifest ]]; then
-  if [[ ${VMTEST_REQUIRE:-} == *guest-minimal* || ${VMTEST_REQUIRE:-} == all ]]; then
+  if required guest-minimal; then
     echo "FAIL: required, but the manifest $manifest does not exist" >&2
     exit 1
   fi
   echo "vmtest-skip: no cluster: the manifest $manifest does not exist (build the guests first?)"
-  exit 0
+  exit 77  # SKIP_RETURN_CODE: nothing ran
 fi
 unset VMTEST_ATTACH VMTEST_MANIFEST VMTEST_ATTACH_DISRUPTIVE
 
@@ -50,7 +58,15 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # Processes whose command line mentions the state folder (QEMU's sockets and
 # vde_switch's control folder live in it).
-leftovers() { pgrep -af -- "$state" | grep -v -- "pgrep" || true; }
+# pgrep (procps) must be there: without it every "nothing left" check
+# would pass. Its status 1 means "none"; anything else is an error.
+command -v pgrep >/dev/null || { echo "FAIL: pgrep (Debian: procps) is needed for the leftover checks" >&2; exit 1; }
+leftovers() {
+  local out rc=0
+  out=$(pgrep -af -- "$state") || rc=$?
+  ((rc <= 1)) || fail "pgrep failed with status $rc"
+  sed '/pgrep/d' <<<"$out"
+}
 
 expect_nothing_left() {
   local deadline=$((SECONDS + 15))
