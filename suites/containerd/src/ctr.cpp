@@ -578,6 +578,14 @@ void require_images(Machine& node, const CtrCommand& ctr, const std::vector<std:
                       std::move(problems));
 }
 
+bool is_network_failure(std::string_view err) {
+  if (err.find("containerd.sock") != std::string_view::npos) return false;
+  for (std::string_view cause : {"dial tcp", "no such host", "network is unreachable", "no route to host",
+                                 "connection refused", "i/o timeout", "Temporary failure in name resolution"})
+    if (err.find(cause) != std::string_view::npos) return true;
+  return false;
+}
+
 std::string require_pull_fails(Machine& node, const CtrCommand& ctr, std::string_view ref, Duration timeout) {
   auto command = fmt::format("timeout -s KILL {} {} images pull {}", guest_seconds(timeout), ctr.prefix(),
                              shell_quote(ref));
@@ -593,6 +601,14 @@ std::string require_pull_fails(Machine& node, const CtrCommand& ctr, std::string
                         node.context(command), r.status, r.out, r.err);
   if (r.status == 137 || r.status == 124)
     return fmt::format("no answer within {} s (pull stopped)", guest_seconds(timeout));
+  // Any other failure counts only with a network cause: containerd being
+  // down, a bad reference or a full disk fail the pull too and prove nothing
+  // about the node's isolation.
+  if (!is_network_failure(r.err))
+    throw CommandFailed(fmt::format("pulling {} failed, but not for a network reason, so it proves nothing about "
+                                    "the node being offline: {}",
+                                    ref, excerpt(trim(r.err))),
+                        node.context(command), r.status, r.out, r.err);
   return std::string(trim(r.err));
 }
 

@@ -191,6 +191,28 @@ TEST_F(CtrOnNode, PullFailsAsExpectedOffline) {
   EXPECT_THAT(why, HasSubstr("failed to resolve reference \"quay.io/k0sproject/pause:3.10.1\""));
 }
 
+// ctr 1.6 with containerd stopped (its wording: containerd's cmd/ctr
+// commands.AppContext dialing the socket, v1.6.20).
+TEST_F(CtrOnNode, PullFailingWithoutANetworkCauseIsAnError) {
+  EXPECT_CALL(*channel, run(HasSubstr("images pull"), _, _))
+      .WillOnce(Return(result(1, "", "ctr: failed to dial \"/run/containerd/containerd.sock\": context deadline exceeded\n")));
+  try {
+    require_pull_fails(*node, ctr, "quay.io/k0sproject/pause:3.10.1");
+    FAIL() << "no throw";
+  } catch (const CommandFailed& e) {
+    EXPECT_EQ(e.machine(), "wrkr1");
+    EXPECT_THAT(e.message(), HasSubstr("not for a network reason"));
+  }
+}
+
+TEST(CtrNetworkFailure, TellsNetworkCausesFromLocalOnes) {
+  EXPECT_TRUE(is_network_failure("dial tcp: lookup quay.io on 10.255.255.53:53: no such host"));
+  EXPECT_TRUE(is_network_failure("dial tcp 203.0.113.7:5000: connect: network is unreachable"));
+  EXPECT_FALSE(is_network_failure("ctr: failed to dial \"/run/containerd/containerd.sock\": connection refused"));
+  EXPECT_FALSE(is_network_failure("ctr: unrecognized image format"));
+  EXPECT_FALSE(is_network_failure(""));
+}
+
 TEST_F(CtrOnNode, PullThatSucceedsIsReported) {
   EXPECT_CALL(*channel, run(HasSubstr("images pull"), _, _)).WillOnce(Return(result(0, "done\n")));
   try {

@@ -125,10 +125,19 @@ void require_no_pulls(Machine& leader, const K0sConfig& cfg) {
 
 void require_registry_unreachable(Machine& node, const K0sConfig& cfg, std::string_view ref) {
   containerd::require_pull_fails(node, cfg.ctr(), ref, cfg.timeouts.command);
-  auto command = "command -v curl >/dev/null || exit 127; curl -sS -o /dev/null --max-time 5 https://quay.io/";
+  // Only curl's network exits count as "offline": 6 cannot resolve, 7 cannot
+  // connect, 28 timed out. A missing curl (127) proves nothing, and any other
+  // failure (a TLS error, say) means something answered.
+  auto command = "curl -sS -o /dev/null --max-time 5 https://quay.io/";
   auto r = run_command(node, command, cfg.timeouts.command);
   if (r.status == 0)
     throw CheckFailed("the node reaches the internet:", {"curl https://quay.io/ succeeded"}, node.context(command));
+  if (r.status != 6 && r.status != 7 && r.status != 28)
+    throw CheckFailed(fmt::format("`{}` failed, but not for a network reason:", command),
+                      {fmt::format("exit status {}{}", r.status,
+                                   r.status == 127 ? " (curl is not installed; the k0s test nodes need curl)" : ""),
+                       "stderr: " + r.err.substr(0, 400)},
+                      node.context(command));
 }
 
 void require_pull_policy(Machine& leader, const K0sConfig& cfg) {

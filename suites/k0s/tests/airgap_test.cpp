@@ -11,6 +11,7 @@ namespace vmtest::k0s {
 namespace {
 
 using ::testing::_;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -261,6 +262,20 @@ TEST_F(K0sAirgapChecks, InternetReachable) {
   on("wrkr1", "curl -sS -o /dev/null --max-time 5 https://quay.io/", ok(""));
   auto e = check_failure([&] { require_registry_unreachable(node("wrkr1"), cfg, "quay.io/k0sproject/pause:3.10.1"); });
   EXPECT_THAT(e.findings(), ElementsAre("curl https://quay.io/ succeeded"));
+}
+
+TEST_F(K0sAirgapChecks, MissingCurlIsNotTakenForOffline) {
+  on("wrkr1", "curl -sS -o /dev/null --max-time 5 https://quay.io/", mocks::result(127, "", "bash: curl: command not found\n"));
+  auto e = check_failure([&] { require_registry_unreachable(node("wrkr1"), cfg, "quay.io/k0sproject/pause:3.10.1"); });
+  EXPECT_THAT(e.summary(), HasSubstr("not for a network reason"));
+  EXPECT_THAT(e.findings(), Contains(HasSubstr("curl is not installed")));
+}
+
+TEST_F(K0sAirgapChecks, ATlsErrorMeansSomethingAnswered) {
+  on("wrkr1", "curl -sS -o /dev/null --max-time 5 https://quay.io/",
+     mocks::result(35, "", "curl: (35) OpenSSL SSL_connect: Connection reset by peer\n"));
+  auto e = check_failure([&] { require_registry_unreachable(node("wrkr1"), cfg, "quay.io/k0sproject/pause:3.10.1"); });
+  EXPECT_THAT(e.findings(), Contains(HasSubstr("exit status 35")));
 }
 
 TEST_F(K0sAirgapChecks, K0sWorkloadsWithAnotherPullPolicy) {

@@ -230,9 +230,16 @@ class ImagesMissing : public Error {
 void require_images(Machine& node, const CtrCommand& ctr, const std::vector<std::string>& expected,
                     const ImageExpectations& expectations = {});
 
+// Whether ctr's error text names a network cause (a name that does not
+// resolve, no route, a refused or timed-out connection), as opposed to
+// containerd not answering on its socket or any other local failure.
+bool is_network_failure(std::string_view err);
+
 // Runs `ctr images pull <ref>` bounded by `timeout` (coreutils timeout in
 // the guest) and returns ctr's error text. Throws CommandFailed naming the
-// node and the image when the pull succeeds: the node reaches a registry.
+// node and the image when the pull succeeds (the node reaches a registry),
+// when ctr is missing, and when the pull fails for a reason that is not a
+// network one (is_network_failure), such as containerd being down.
 std::string require_pull_fails(Machine& node, const CtrCommand& ctr, std::string_view ref,
                                Duration timeout = std::chrono::seconds(120));
 
