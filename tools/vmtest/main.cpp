@@ -6,15 +6,18 @@
 //   vmtest status               nodes, state, uptime
 //   vmtest logs NODE [-f]       the serial console log
 //   vmtest down                 stop the cluster
+//   vmtest report EVENTS.jsonl  the HTML report of an event log
 //
 // The cluster is found in the folder given by --state-dir, else
 // $VMTEST_ATTACH, else the per-user default (vmtest/broker.hpp).
 #include <vmtest/broker.hpp>
 #include <vmtest/cluster.hpp>
+#include <vmtest/events.hpp>
 #include <vmtest/log.hpp>
 #include <vmtest/manifest.hpp>
 #include <vmtest/process.hpp>
 #include <vmtest/protocol.hpp>
+#include <vmtest/report.hpp>
 #include <vmtest/text.hpp>
 
 #include <fmt/format.h>
@@ -234,6 +237,7 @@ int cmd_up(const Options& o) {
 
   prepare_dir(dir);
   auto lock = take_lock(dir, manifest_path);
+  vmtest::events::open(dir / "events.jsonl", "vmtest up " + manifest_path.string());
   // We hold the lock: whatever an earlier, killed `up` left here is stale.
   for (const auto& e : fs::directory_iterator(dir)) {
     auto name = e.path().filename().string();
@@ -519,6 +523,7 @@ int cmd_down(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "report") return vmtest::report::main(argc - 1, argv + 1);
   auto o = parse(argc, argv);
   try {
     if (o.command == "up") return cmd_up(o);
