@@ -65,6 +65,9 @@ constexpr const char* kUsage = R"(usage:
       NODE's serial console log; -f follows it until the cluster stops.
   vmtest down [--state-dir DIR]
       Stops the cluster and waits until everything of it is gone.
+  vmtest report EVENTS.jsonl [-o FILE]
+      Renders an event log (a suite's, or DIR/events.jsonl of `vmtest up`) as
+      one self-contained HTML page (docs/events.md).
 
 The folder: --state-dir DIR, else $VMTEST_ATTACH, else $XDG_RUNTIME_DIR/vmtest-up
 (or /tmp/vmtest-up-<uid>). Test suites use the cluster when VMTEST_ATTACH is set.
