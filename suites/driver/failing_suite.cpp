@@ -30,6 +30,10 @@ TEST_F(Failing, CommandFailsOnPurpose) {
   {
     vmtest::events::Span markers("console markers");
     for (auto* m : cluster().machines()) {
+      // Enough console lines before the marker that it is off screen until
+      // its command is selected.
+      m->succeed("for i in $(seq 1 80); do echo vmtest-filler-$i; done > /dev/ttyS0");
+      m->wait_for_console_text("vmtest-filler-80", std::chrono::seconds(60));
       m->succeed(fmt::format("echo vmtest-report-marker-{} > /dev/ttyS0", m->name()));
       m->wait_for_console_text(fmt::format("vmtest-report-marker-{}", m->name()), std::chrono::seconds(60));
     }

@@ -34,14 +34,14 @@ grep -qF "(event log: $events)" "$out/suite.log" || {
 }
 
 # The command that failed, and the node it ran on, from the log alone.
-node=$(jq -r -s 'map(select(.type == "command" and .status == 3 and (.command | test("exit 3")))) |
-                 if length == 1 then .[0].node else error("expected one failing exit-3 command, got \(length)") end' "$events")
+node=$(jq -r -s 'map(select(.type == "command" and .status == 3 and (.command | test("failing-on-purpose")))) |
+                 if length == 1 then .[0].node else error("expected one failing failing-on-purpose command, got \(length)") end' "$events")
 jq -e -s --arg n "$node" \
-    'map(select(.type == "error" and .node == $n and (.command | test("exit 3")) and (.message | test("exit status 3")))) | length == 1' \
+    'map(select(.type == "error" and .node == $n and (.command | test("failing-on-purpose")) and (.message | test("exit status 3")))) | length == 1' \
     "$events" >/dev/null || { echo "browser-check: no error event names node $node and the failing command" >&2; exit 1; }
 jq -e -s 'map(select(.type == "test_end" and .name == "CommandFailsOnPurpose" and .result == "failed")) | length == 1' \
     "$events" >/dev/null || { echo "browser-check: the log does not record the failed test" >&2; exit 1; }
-echo "browser-check: the event log names the failing command on node $node: $(jq -c -s 'map(select(.type == "error" and (.command | test("exit 3")))) | .[0] | {node, command}' "$events")"
+echo "browser-check: the event log names the failing command on node $node: $(jq -c -s 'map(select(.type == "error" and (.command | test("failing-on-purpose")))) | .[0] | {node, command}' "$events")"
 echo "browser-check: report $(stat -c %s "$report") bytes, event log $(stat -c %s "$events") bytes"
 
 node "$here/check-report.mjs" "$report" "$events" "$out/report.png"

@@ -23,9 +23,9 @@ if (!shotPath) {
 }
 const events = readFileSync(eventsPath, "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l));
 const expectedNodes = [...new Set(events.filter((e) => e.type === "machine_start").map((e) => e.node))].sort();
-const failingCmd = events.find((e) => e.type === "command" && e.status === 3 && /exit 3/.test(e.command));
+const failingCmd = events.find((e) => e.type === "command" && e.status === 3 && /failing-on-purpose/.test(e.command));
 if (!expectedNodes.length || !failingCmd) {
-  console.error(`check-report: ${eventsPath} has no machine_start events or no failing "exit 3" command`);
+  console.error(`check-report: ${eventsPath} has no machine_start events or no failing "failing-on-purpose" command`);
   process.exit(1);
 }
 
@@ -71,7 +71,8 @@ function fail(problems) {
 function cleanup() {
   clearTimeout(deadline);
   try { browser.kill("SIGKILL"); } catch {}
-  rmSync(profile, { recursive: true, force: true });
+  // Chromium may still be writing its profile while it dies.
+  try { rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); } catch {}
 }
 
 const requests = [], pageErrors = [];
@@ -144,8 +145,9 @@ try {
   if (passed.some((o) => o)) problems.push("a passed test block is open");
 
   for (const node of expectedNodes) {
-    // First elsewhere (the passing test, after the markers), then the node's marker command.
-    await click(`document.querySelector("details.test.passed > summary")`);
+    // First elsewhere, then the node's marker command.
+    // The suite's block starts before the boot: every log back at its top.
+    await click(`document.querySelector("details.suite > summary")`);
     const before = await markerVisible(node);
     const marker = `[...document.querySelectorAll('details.command[data-node=${JSON.stringify(node)}] > summary')]
       .find((x) => x.textContent.includes("echo vmtest-report-marker-${node}"))`;
