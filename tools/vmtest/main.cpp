@@ -255,6 +255,8 @@ int cmd_up(const Options& o) {
     std::error_code ec;
     fs::remove(broker::socket_path(dir), ec);
     fs::remove(dir / "up.lock", ec);  // while still holding the lock
+    vmtest::events::close("stopped");
+    if (!o.keep_state) fs::remove(dir / "events.jsonl", ec);  // kept with the state, like the serial logs
     lock.reset();
     fs::remove(dir, ec);  // only if empty
   };
