@@ -7,7 +7,9 @@
 # Runs ctest, then collects into <out> (and first into $TMPDIR/vmtest-results, which
 # `nix build --keep-failed` keeps when the check fails):
 #   junit.xml        ctest's report of the selected tests
-#   junit/           the gtest XML of each VM suite (vmtest_add_suite writes Testing/junit/<name>.xml)
+#   junit/           the gtest XML of each VM suite (vmtest_add_suite writes Testing/junit/<name>.xml),
+#                    its event log <name>.events.jsonl and its HTML report <name>.report.html
+#                    (docs/events.md)
 #   artifacts/       what the suites saved: serial logs, journals (Testing/vmtest-artifacts/<name>/,
 #                    which vmtest_add_suite sets as each suite's VMTEST_ARTIFACTS)
 #   LastTest.log, ctest-exit-code

@@ -38,6 +38,8 @@ done
 [ -n "$junit" ] && echo '<testsuite name="fake"/>' >"$junit"
 mkdir -p Testing/junit Testing/vmtest-artifacts/k0s.airgap Testing/Temporary
 echo '<testsuite name="k0s.airgap"/>' >Testing/junit/k0s.airgap.xml
+echo '{"type":"run","t":0,"version":1}' >Testing/junit/k0s.airgap.events.jsonl
+echo '<!DOCTYPE html>' >Testing/junit/k0s.airgap.report.html
 echo 'serial console of ctrl' >Testing/vmtest-artifacts/k0s.airgap/ctrl-serial.log
 echo 'last test log' >Testing/Temporary/LastTest.log
 sleep "${FAKE_CTEST_SLEEP:-0}"
@@ -66,6 +68,8 @@ out=$work/pass/out
 check "pass: the phase succeeds" test "$status" = 0
 check "pass: ctest's junit.xml in \$out" test -s "$out/junit.xml"
 check "pass: the suite's gtest XML in \$out/junit" test -s "$out/junit/k0s.airgap.xml"
+check "pass: the suite's event log in \$out/junit" test -s "$out/junit/k0s.airgap.events.jsonl"
+check "pass: the suite's report in \$out/junit" test -s "$out/junit/k0s.airgap.report.html"
 check "pass: the suite's artifacts in \$out/artifacts" test -s "$out/artifacts/k0s.airgap/ctrl-serial.log"
 check "pass: LastTest.log in \$out" test -s "$out/LastTest.log"
 check "pass: ctest-exit-code is 0" test "$(cat "$out/ctest-exit-code")" = 0
@@ -86,6 +90,7 @@ status=$(run report 8 VMTEST_CHECK_STRICT=0)
 check "report: the phase succeeds" test "$status" = 0
 check "report: ctest-exit-code is 8" test "$(cat "$work/report/out/ctest-exit-code")" = 8
 check "report: the artifacts in \$out" test -s "$work/report/out/artifacts/k0s.airgap/ctrl-serial.log"
+check "report: the event log and the report in \$out/junit" test -s "$work/report/out/junit/k0s.airgap.report.html" -a -s "$work/report/out/junit/k0s.airgap.events.jsonl"
 
 # Long VM suites: streamed output, and a heartbeat while ctest says nothing.
 status=$(run verbose 0 VMTEST_CHECK_VERBOSE=1 VMTEST_CHECK_HEARTBEAT=1 FAKE_CTEST_SLEEP=2.5)

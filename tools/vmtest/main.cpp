@@ -6,15 +6,18 @@
 //   vmtest status               nodes, state, uptime
 //   vmtest logs NODE [-f]       the serial console log
 //   vmtest down                 stop the cluster
+//   vmtest report EVENTS.jsonl  the HTML report of an event log
 //
 // The cluster is found in the folder given by --state-dir, else
 // $VMTEST_ATTACH, else the per-user default (vmtest/broker.hpp).
 #include <vmtest/broker.hpp>
 #include <vmtest/cluster.hpp>
+#include <vmtest/events.hpp>
 #include <vmtest/log.hpp>
 #include <vmtest/manifest.hpp>
 #include <vmtest/process.hpp>
 #include <vmtest/protocol.hpp>
+#include <vmtest/report.hpp>
 #include <vmtest/text.hpp>
 
 #include <fmt/format.h>
@@ -62,6 +65,9 @@ constexpr const char* kUsage = R"(usage:
       NODE's serial console log; -f follows it until the cluster stops.
   vmtest down [--state-dir DIR]
       Stops the cluster and waits until everything of it is gone.
+  vmtest report EVENTS.jsonl [-o FILE]
+      Renders an event log (a suite's, or DIR/events.jsonl of `vmtest up`) as
+      one self-contained HTML page (docs/events.md).
 
 The folder: --state-dir DIR, else $VMTEST_ATTACH, else $XDG_RUNTIME_DIR/vmtest-up
 (or /tmp/vmtest-up-<uid>). Test suites use the cluster when VMTEST_ATTACH is set.
@@ -234,6 +240,7 @@ int cmd_up(const Options& o) {
 
   prepare_dir(dir);
   auto lock = take_lock(dir, manifest_path);
+  vmtest::events::open(dir / "events.jsonl", "vmtest up " + manifest_path.string());
   // We hold the lock: whatever an earlier, killed `up` left here is stale.
   for (const auto& e : fs::directory_iterator(dir)) {
     auto name = e.path().filename().string();
@@ -248,6 +255,8 @@ int cmd_up(const Options& o) {
     std::error_code ec;
     fs::remove(broker::socket_path(dir), ec);
     fs::remove(dir / "up.lock", ec);  // while still holding the lock
+    vmtest::events::close("stopped");
+    if (!o.keep_state) fs::remove(dir / "events.jsonl", ec);  // kept with the state, like the serial logs
     lock.reset();
     fs::remove(dir, ec);  // only if empty
   };
@@ -519,6 +528,7 @@ int cmd_down(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "report") return vmtest::report::main(argc - 1, argv + 1);
   auto o = parse(argc, argv);
   try {
     if (o.command == "up") return cmd_up(o);
