@@ -3,10 +3,21 @@
 // guest's helper files stay bounded, a command that execs or sets its own
 // EXIT trap returns promptly, and text.hpp on real command output.
 #include <vmtest/cluster_test.hpp>
+#include <vmtest/subtest.hpp>
 #include <vmtest/text.hpp>
 
 #include <fmt/format.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace {
 
@@ -53,6 +64,103 @@ TEST_F(Channel, LinesAndTrimOfCommandOutputAreSafe) {
   EXPECT_EQ(lines[1], "beta");
   EXPECT_EQ(lines[2], "gamma");
   EXPECT_EQ(vmtest::trim(m().succeed("echo '  spaced  '")), "spaced");
+}
+
+}  // namespace
+
+// ---- vocabulary of the Python driver (issue 16) -------------------------
+
+namespace {
+
+TEST_F(Channel, SucceedAndFailOfSeveralCommandsConcatenate) {
+  EXPECT_EQ(m().succeed({"echo one", "echo two", "printf three"}), "one\ntwo\nthree");
+  EXPECT_EQ(m().fail({"echo a; false", "echo b; exit 3"}), "a\nb\n");
+  // Stops at the first that fails: the third never runs.
+  EXPECT_THROW(m().succeed({"true", "false", "touch /tmp/third-ran"}), vmtest::CommandFailed);
+  EXPECT_NE(m().execute("test -e /tmp/third-ran").status, 0);
+}
+
+TEST_F(Channel, ExecuteReportsATimeoutAsStatusWhenAsked) {
+  auto r = m().execute("echo started; sleep 30", 1s, vmtest::Machine::OnTimeout::report);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.status, -1);
+  EXPECT_EQ(r.out, "started\n");
+  EXPECT_THROW(m().execute("sleep 30", 1s), vmtest::TimeoutError);
+  EXPECT_EQ(m().succeed("echo after"), "after\n");
+}
+
+TEST_F(Channel, SleepIsGuestTime) {
+  auto t0 = vmtest::Clock::now();
+  m().sleep(1500ms);
+  EXPECT_GE(vmtest::seconds_since(t0), 1.5);
+}
+
+TEST_F(Channel, CopyFromHostCreatesTheParentFolder) {
+  auto host = std::filesystem::temp_directory_path() / fmt::format("vmtest-cfh-{}", ::getpid());
+  {
+    std::ofstream(host) << "payload\n";
+  }
+  m().copy_from_host(host, "/tmp/new/deeper/file.txt");
+  std::filesystem::remove(host);
+  EXPECT_EQ(m().succeed("cat /tmp/new/deeper/file.txt"), "payload\n");
+}
+
+TEST_F(Channel, SharedDirIsTheGuestsSharedDir) {
+  auto dir = m().shared_dir();
+  ASSERT_FALSE(dir.empty());
+  EXPECT_TRUE(std::filesystem::is_directory(dir)) << dir;
+}
+
+// Host loopback port -> guest port through the user-mode NIC.
+TEST_F(Channel, ForwardPortReachesAGuestServer) {
+  int host_port = 20000 + ::getpid() % 20000;
+  m().forward_port(host_port, 8080);
+  m().succeed("(busybox nc -l -p 8080 -e echo hello-from-guest >/dev/null 2>&1 &) ; sleep 0.3");
+  // Reads what the guest's server sends on a connection to the host port.
+  std::string got;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(host_port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[256];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(got, "hello-from-guest\n");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Channel, WaitForFileExpandsLikeThePythonDriverWhenAsked) {
+  m().succeed("rm -rf /tmp/wff; mkdir -p /tmp/wff; (sleep 0.5; touch /tmp/wff/sock-42) >/dev/null 2>&1 &");
+  m().wait_for_file("/tmp/wff/sock-*", 30s, vmtest::Machine::Path::expand);
+  m().wait_for_file("$(echo /tmp)/wff/sock-42", 10s, vmtest::Machine::Path::expand);
+  // Literal (the default): the same pattern names no file.
+  EXPECT_THROW(m().wait_for_file("/tmp/wff/sock-*", 1s), vmtest::TimeoutError);
+}
+
+}  // namespace
+
+namespace {
+
+// A guest command failing inside a subtest: the failure names the subtest.
+TEST_F(Channel, SubtestNamesAFailingGuestCommand) {
+  vmtest::Subtest outer("guest checks");
+  EXPECT_EQ(m().succeed("echo inside"), "inside\n");
+  EXPECT_NONFATAL_FAILURE(
+      {
+        try {
+          vmtest::subtest("status file", [&] { m().succeed("cat /nonexistent/status"); });
+        } catch (const vmtest::CommandFailed&) {
+        }
+      },
+      "subtest \"status file\" failed: command failed with exit status 1");
 }
 
 }  // namespace
