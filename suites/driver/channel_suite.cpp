@@ -100,7 +100,8 @@ TEST_F(Channel, CopyFromHostCreatesTheParentFolder) {
   {
     std::ofstream(host) << "payload\n";
   }
-  m().copy_from_host(host, "/tmp/new/deeper/file.txt");
+  EXPECT_THROW(m().copy_from_host(host, "/tmp/new/deeper/file.txt"), vmtest::CommandFailed);
+  m().copy_from_host(host, "/tmp/new/deeper/file.txt", 60s, vmtest::Machine::Parents::create);
   std::filesystem::remove(host);
   EXPECT_EQ(m().succeed("cat /tmp/new/deeper/file.txt"), "payload\n");
 }
@@ -160,7 +161,7 @@ TEST_F(Channel, SubtestNamesAFailingGuestCommand) {
         } catch (const vmtest::CommandFailed&) {
         }
       },
-      "subtest \"status file\" failed: command failed with exit status 1");
+      "subtest \"status file\" failed: machine: command failed with exit status 1");
 }
 
 }  // namespace
