@@ -10,7 +10,11 @@
 # holds a hash of the inputs and a matching stamp makes this a no-op.
 set -euo pipefail
 
-usage() { echo "usage: $0 OUTDIR" >&2; exit 2; }
+usage() { echo "usage: $0 [--static-bash] OUTDIR" >&2; exit 2; }
+# --static-bash: Debian's bash-static (downloaded, not installed) as /bin/bash,
+# for benchmarks on a guest whose shell pays no dynamic loading per exec.
+static_bash=0
+if [[ ${1:-} == --static-bash ]]; then static_bash=1; shift; fi
 [[ $# -eq 1 && -n $1 ]] || usage
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,6 +45,10 @@ busybox_version=$(pkg_version busybox-static)
 busybox_bin=$(dpkg-query -L busybox-static | grep -m1 -E '/bin/busybox$' || true)
 [[ -x $busybox_bin ]] || die "busybox-static has no busybox binary"
 bash_version=$(pkg_version bash)
+if ((static_bash)); then
+    bash_version=static-$(apt-cache show --no-all-versions bash-static | awk '$1 == "Version:" { print $2; exit }')
+    [[ $bash_version != static- ]] || die "no candidate version of bash-static (run apt-get update?)"
+fi
 coreutils_version=$(pkg_version coreutils)  # for timeout
 libc_version=$(pkg_version libc6)  # bash's shared libraries come from the host
 
@@ -97,10 +105,18 @@ done < <("$busybox_bin" --list-full)
 # only coreutils' exits with 124 when time is up (busybox's gives 128+signal),
 # as on NixOS. Both with their shared libraries and the dynamic loader, at the
 # paths ldd reports.
-cp "$(command -v bash)" "$root/bin/bash"
+if ((static_bash)); then
+    (cd "$work/dl" && apt-get download -q "bash-static=${bash_version#static-}" >/dev/null)
+    dpkg-deb -x "$work"/dl/bash-static_*.deb "$work/bash-static"
+    cp "$work/bash-static/bin/bash-static" "$root/bin/bash"
+else
+    cp "$(command -v bash)" "$root/bin/bash"
+fi
 rm -f "$root/usr/bin/timeout"
 cp /usr/bin/timeout "$root/usr/bin/timeout"
-ldd "$root/bin/bash" "$root/usr/bin/timeout" |
+dynamic=("$root/usr/bin/timeout")
+((static_bash)) || dynamic+=("$root/bin/bash")
+ldd "${dynamic[@]}" |
     awk '$2 == "=>" && $3 ~ /^\// { print $3 }  NF == 2 && $1 ~ /^\// { print $1 }' |
     sort -u | while read -r lib; do
     mkdir -p "$root/$(dirname "$lib")"
