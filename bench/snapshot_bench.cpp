@@ -1,5 +1,5 @@
 // vmtest_snapshot_bench: restore from a snapshot vs cold boot (issue 8,
-// DESIGN.md §5: a restore should take at most a tenth of a cold boot).
+// The target: a restore should take at most a tenth of a cold boot).
 //
 //   vmtest_snapshot_bench --manifest M [--manifest M2 ...] [--boots N] [--restores N] [--ready CMD]
 //

@@ -96,7 +96,7 @@ void columns(const char* a = "median", const char* b = "p90", const char* c = "n
 // Boots the guest with the same start-script flags Machine::start() passes
 // (which are nixpkgs' QemuStartCommand flags), accepts the monitor and shell
 // sockets, waits for the magic line and then speaks nixpkgs'
-// Machine.execute() protocol (reference §2.3) itself. The serial console
+// Machine.execute() protocol (nixos/lib/test-driver, machine/__init__.py: base64 of stdout, then `echo ${PIPESTATUS[0]}`) itself. The serial console
 // goes to a file; QMP is left unconnected (server=on,wait=off).
 
 std::string base64_decode(std::string_view in) {
@@ -485,7 +485,7 @@ int main(int argc, char** argv) try {
     fmt::print("  vmtest / Python-protocol (with timeout): {:.2f}  (target <= 0.33)\n",
                rt_vmtest.median() / rt_py.median());
     fmt::print("  vmtest / Python-protocol (no timeout):   {:.2f}\n", rt_vmtest.median() / rt_py_nt.median());
-    fmt::print("  The baseline is nixpkgs' wire protocol (reference §2.3) driven from C++, not the Python\n"
+    fmt::print("  The baseline is nixpkgs' wire protocol (as in nixpkgs' machine/__init__.py) driven from C++, not the Python\n"
                "  driver: it adds none of Python's own per-call overhead, so it is a lower bound for it.\n");
     std::fflush(stdout);
 
