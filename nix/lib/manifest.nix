@@ -205,7 +205,7 @@ let
     in
     if match "[A-Za-z0-9][A-Za-z0-9_-]*" name == null then
       fail p "not a usable machine name (letters, digits, - and _, starting with a letter or digit)"
-    # The C++ manifest loader's limit (fixtures/src/manifest.cpp); it also keeps QEMU's -name and
+    # The C++ manifest loader's limit (fixtures/manifest/src/manifest.cpp); it also keeps QEMU's -name and
     # the state folder names short.
     else if builtins.stringLength name > 64 then
       fail p "machine names have at most 64 characters, this one has ${toString (builtins.stringLength name)}"

@@ -185,7 +185,7 @@ in
     nodes = cluster { };
     k0s = k0s // { workload = k0s.workload // { namespace = "Vmtest"; }; };
   };
-  # The ranges the C++ side enforces (suites/k0s/src/config.cpp, fixtures/src/manifest.cpp).
+  # The ranges the C++ side enforces (suites/k0s/src/config.cpp, fixtures/manifest/src/manifest.cpp).
   replicas-above-cpp-limit = bad "k0s.workload.replicas: expected an integer from 1 to 100, got an integer 101" {
     nodes = cluster { };
     k0s = k0s // { workload = k0s.workload // { replicas = 101; }; };
