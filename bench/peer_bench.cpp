@@ -9,8 +9,8 @@
 //   wait      a flag file appears DELAY s after a background `sleep`;
 //             wait_until_succeeds("test -e FLAG") returns LATE s after it
 //
-// usage: vmtest_peer_bench --manifest PATH [--n-cmds N] [--flag-delay S] [--wait-trials N] [--sizes A B ...]
-// Prints one JSON object (medians, p90) on stdout.
+// usage: vmtest_peer_bench --manifest PATH [--n-cmds N] [--flag-delay S] [--wait-trials N] [--sizes
+// A B ...] Prints one JSON object (medians, p90) on stdout.
 #include "bench_stats.hpp"
 
 #include <vmtest/vmtest.hpp>
@@ -45,15 +45,21 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return std::string(argv[++i]);
     };
-    if (a == "--manifest") manifest_path = value();
-    else if (a == "--n-cmds") n_cmds = std::stoi(value());
-    else if (a == "--flag-delay") flag_delay = std::stod(value());
-    else if (a == "--wait-trials") wait_trials = std::stoi(value());
+    if (a == "--manifest")
+      manifest_path = value();
+    else if (a == "--n-cmds")
+      n_cmds = std::stoi(value());
+    else if (a == "--flag-delay")
+      flag_delay = std::stod(value());
+    else if (a == "--wait-trials")
+      wait_trials = std::stoi(value());
     else if (a == "--sizes") {
       sizes.clear();
       while (i + 1 < argc && argv[i + 1][0] != '-') sizes.push_back(std::stol(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: vmtest_peer_bench --manifest PATH [--n-cmds N] [--flag-delay S] [--sizes N...]\n");
+      std::fprintf(stderr,
+                   "usage: vmtest_peer_bench --manifest PATH [--n-cmds N] [--flag-delay S] "
+                   "[--sizes N...]\n");
       return 2;
     }
   }
@@ -78,10 +84,12 @@ int main(int argc, char** argv) {
 
   for (long size : sizes) {
     std::string got;
-    double s = time_s([&] { got = m.succeed(fmt::format("head -c {} /dev/zero | tr '\\0' a", size)); });
-    bool exact = got.size() == static_cast<std::size_t>(size) && got.find_first_not_of('a') == std::string::npos;
-    out["throughput"][std::to_string(size)] = {{"seconds", s}, {"MB_per_s", static_cast<double>(size) / 1e6 / s},
-                                               {"exact", exact}};
+    double s =
+        time_s([&] { got = m.succeed(fmt::format("head -c {} /dev/zero | tr '\\0' a", size)); });
+    bool exact = got.size() == static_cast<std::size_t>(size) &&
+                 got.find_first_not_of('a') == std::string::npos;
+    out["throughput"][std::to_string(size)] = {
+        {"seconds", s}, {"MB_per_s", static_cast<double>(size) / 1e6 / s}, {"exact", exact}};
   }
 
   // The same probe as the Python script: flag time = midpoint of the
@@ -94,7 +102,8 @@ int main(int argc, char** argv) {
     auto a = Clock::now();
     m.succeed(fmt::format("(sleep {}; touch /tmp/flag-peer) >/dev/null 2>&1 &", delay));
     auto b = Clock::now();
-    auto t_flag = a + (b - a) / 2 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
+    auto t_flag = a + (b - a) / 2 +
+                  std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
     m.wait_until_succeeds("test -e /tmp/flag-peer", 60s);
     delays.push_back(std::chrono::duration<double>(Clock::now() - t_flag).count());
   }

@@ -40,7 +40,8 @@ std::uintmax_t disk_usage(const fs::path& dir, const std::string& suffix) {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     auto name = e.path().filename().string();
-    if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    if (name.size() < suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
     total += e.file_size();
   }
@@ -54,7 +55,8 @@ void ready(Cluster& c, const std::string& cmd) {
 
 int usage() {
   fmt::print(stderr,
-             "usage: vmtest_snapshot_bench --manifest PATH [--manifest PATH ...] [--boots N] [--restores N]\n"
+             "usage: vmtest_snapshot_bench --manifest PATH [--manifest PATH ...] [--boots N] "
+             "[--restores N]\n"
              "                             [--ready CMD] [--verbose]\n");
   return 2;
 }
@@ -72,21 +74,28 @@ int main(int argc, char** argv) try {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--manifest") manifests.push_back(next());
-    else if (a == "--boots") boots = std::stoi(next());
-    else if (a == "--restores") restores = std::stoi(next());
-    else if (a == "--ready") ready_cmd = next();
-    else if (a == "--verbose") verbose = true;
-    else return usage();
+    if (a == "--manifest")
+      manifests.push_back(next());
+    else if (a == "--boots")
+      boots = std::stoi(next());
+    else if (a == "--restores")
+      restores = std::stoi(next());
+    else if (a == "--ready")
+      ready_cmd = next();
+    else if (a == "--verbose")
+      verbose = true;
+    else
+      return usage();
   }
   if (manifests.empty() || boots < 1 || restores < 1) return usage();
   if (!verbose) log::set_level(log::Level::quiet);
 
-  fmt::print("vmtest_snapshot_bench: {} cold boots and {} restores per manifest; load average {}\n", boots, restores,
-             loadavg());
+  fmt::print("vmtest_snapshot_bench: {} cold boots and {} restores per manifest; load average {}\n",
+             boots, restores, loadavg());
   if (!ready_cmd.empty()) fmt::print("ready = `{}` succeeds on every node\n", ready_cmd);
-  fmt::print("\n  {:<44} {:>5} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>12} {:>11}\n", "manifest", "nodes",
-             "boot med", "boot p90", "rest. med", "rest. p90", "ratio", "save", "memory", "disks");
+  fmt::print("\n  {:<44} {:>5} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>12} {:>11}\n", "manifest",
+             "nodes", "boot med", "boot p90", "rest. med", "rest. p90", "ratio", "save", "memory",
+             "disks");
   for (const auto& path : manifests) {
     auto manifest = Manifest::load(path);
     Samples boot, restore;
@@ -110,15 +119,21 @@ int main(int argc, char** argv) try {
     auto mem = disk_usage(dir, ".mem");
     auto disks = disk_usage(dir, ".qcow2");
     auto label = fs::path(path).parent_path().filename().string();
-    label = fs::path(path).parent_path().parent_path().parent_path().filename().string() + "/" + label;
-    fmt::print("  {:<44} {:>5} {:>9.2f}s {:>9.2f}s {:>9.2f}s {:>9.2f}s {:>7.1f}% {:>8.2f}s {:>8.1f} MiB {:>7.1f} MiB\n",
-               label, manifest.vms().size(), boot.median(), boot.pct(90), restore.median(), restore.pct(90),
-               100.0 * restore.median() / boot.median(), save, static_cast<double>(mem) / (1 << 20),
-               static_cast<double>(disks) / (1 << 20));
+    label =
+        fs::path(path).parent_path().parent_path().parent_path().filename().string() + "/" + label;
+    fmt::print(
+        "  {:<44} {:>5} {:>9.2f}s {:>9.2f}s {:>9.2f}s {:>9.2f}s {:>7.1f}% {:>8.2f}s {:>8.1f} MiB "
+        "{:>7.1f} MiB\n",
+        label, manifest.vms().size(), boot.median(), boot.pct(90), restore.median(),
+        restore.pct(90), 100.0 * restore.median() / boot.median(), save,
+        static_cast<double>(mem) / (1 << 20), static_cast<double>(disks) / (1 << 20));
     std::fflush(stdout);
   }
-  fmt::print("\nratio = restore median / cold boot median (target: at most 10%). memory and disks are the\n"
-             "snapshot's files (all nodes); disks are the frozen qcow2 overlays, on top of the guest image.\n");
+  fmt::print(
+      "\nratio = restore median / cold boot median (target: at most 10%). memory and disks are "
+      "the\n"
+      "snapshot's files (all nodes); disks are the frozen qcow2 overlays, on top of the guest "
+      "image.\n");
   return 0;
 } catch (const std::exception& e) {
   fmt::print(stderr, "vmtest_snapshot_bench: {}\n", e.what());

@@ -16,22 +16,22 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <unistd.h>
 
 using namespace vmtest;
+using vmtest::bench::loadavg;
 using vmtest::bench::Samples;
 using vmtest::bench::time_s;
-using vmtest::bench::loadavg;
 namespace fs = std::filesystem;
 
 namespace {
 
 void row(const char* label, const Samples& s, double scale, const char* unit) {
-  fmt::print("  {:<44} {:>9.2f} {:<4} {:>9.2f} {:<4} {:>5}\n", label, s.median() * scale, unit, s.p90() * scale, unit,
-             s.n());
+  fmt::print("  {:<44} {:>9.2f} {:<4} {:>9.2f} {:<4} {:>5}\n", label, s.median() * scale, unit,
+             s.p90() * scale, unit, s.n());
 }
 
 }  // namespace
@@ -45,14 +45,21 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--manifest") manifest_path = value();
-    else if (a == "--repetitions") reps = std::stoi(value());
-    else if (a == "--connects") connects = std::stoi(value());
-    else if (a == "--quick") reps = 40, connects = 3, transfers = 2;
-    else if (a == "--verbose") ::setenv("VMTEST_LOG", "info", 1);
+    if (a == "--manifest")
+      manifest_path = value();
+    else if (a == "--repetitions")
+      reps = std::stoi(value());
+    else if (a == "--connects")
+      connects = std::stoi(value());
+    else if (a == "--quick")
+      reps = 40, connects = 3, transfers = 2;
+    else if (a == "--verbose")
+      ::setenv("VMTEST_LOG", "info", 1);
     else {
-      fmt::print(stderr, "usage: {} --manifest PATH [--repetitions N] [--connects N] [--quick] [--verbose]\n",
-                 argv[0]);
+      fmt::print(
+          stderr,
+          "usage: {} --manifest PATH [--repetitions N] [--connects N] [--quick] [--verbose]\n",
+          argv[0]);
       return 2;
     }
   }
@@ -104,8 +111,7 @@ int main(int argc, char** argv) {
     Samples mb_console, mb_ssh;
     for (double t : out_console.v) mb_console.add(8.388608 / t);
     for (double t : out_ssh.v) mb_ssh.add(8.388608 / t);
-    fmt::print("  {:<44} {:>9.2f} MB/s\n", "8 MiB output, virtio console",
-               mb_console.median());
+    fmt::print("  {:<44} {:>9.2f} MB/s\n", "8 MiB output, virtio console", mb_console.median());
     fmt::print("  {:<44} {:>9.2f} MB/s\n", "8 MiB output, SSH", mb_ssh.median());
     row("SSH connect (ssh start to first answer)", connect, 1, "s");
     fmt::print("\n  ratio SSH / console round trip: {:.2f}; load average at the end {}\n",

@@ -1,6 +1,7 @@
 // vmtest_bench: what the driver costs, measured on a real guest.
 //
-//   vmtest_bench --manifest build/guests/minimal/topo/single/manifest.json [--repetitions N] [--quick]
+//   vmtest_bench --manifest build/guests/minimal/topo/single/manifest.json [--repetitions N]
+//   [--quick]
 //
 // Prints medians (and p90) over repeated runs of:
 //   1. the per-command round trip of succeed("true") with vmtest's protocol,
@@ -28,28 +29,28 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
 #include <random>
 #include <string>
-#include <sys/resource.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
 using namespace vmtest;
+using vmtest::bench::loadavg;
 using vmtest::bench::Samples;
 using vmtest::bench::time_s;
-using vmtest::bench::loadavg;
 
 namespace {
 
@@ -65,11 +66,13 @@ long peak_rss_kib() {
 // ---------------------------------------------------------------------------
 // Output
 
-void heading(const std::string& s) { fmt::print("\n{}\n", s); }
+void heading(const std::string& s) {
+  fmt::print("\n{}\n", s);
+}
 
 void row_ms(const std::string& label, const Samples& s, const std::string& note = {}) {
-  fmt::print("  {:<58} {:>9.2f} ms {:>9.2f} ms {:>5}{}\n", label, s.median() * 1e3, s.p90() * 1e3, s.n(),
-             note.empty() ? "" : "  " + note);
+  fmt::print("  {:<58} {:>9.2f} ms {:>9.2f} ms {:>5}{}\n", label, s.median() * 1e3, s.p90() * 1e3,
+             s.n(), note.empty() ? "" : "  " + note);
 }
 
 void row_s(const std::string& label, const Samples& s, const std::string& note = {}) {
@@ -78,12 +81,13 @@ void row_s(const std::string& label, const Samples& s, const std::string& note =
 }
 
 // Throughput: samples are seconds per transfer of `bytes`; median of MB/s.
-void row_mbs(const std::string& label, const Samples& secs, std::size_t bytes, const std::string& note = {}) {
+void row_mbs(const std::string& label, const Samples& secs, std::size_t bytes,
+             const std::string& note = {}) {
   Samples rate;
   for (double t : secs.v) rate.add(static_cast<double>(bytes) / 1e6 / t);
   // p90 of the time is the slow tail, i.e. p10 of the rate.
-  fmt::print("  {:<58} {:>7.2f} MB/s {:>7.2f} MB/s {:>5}{}\n", label, rate.median(), rate.pct(10), rate.n(),
-             note.empty() ? "" : "  " + note);
+  fmt::print("  {:<58} {:>7.2f} MB/s {:>7.2f} MB/s {:>5}{}\n", label, rate.median(), rate.pct(10),
+             rate.n(), note.empty() ? "" : "  " + note);
 }
 
 void columns(const char* a = "median", const char* b = "p90", const char* c = "n") {
@@ -96,8 +100,9 @@ void columns(const char* a = "median", const char* b = "p90", const char* c = "n
 // Boots the guest with the same start-script flags Machine::start() passes
 // (which are nixpkgs' QemuStartCommand flags), accepts the monitor and shell
 // sockets, waits for the magic line and then speaks nixpkgs'
-// Machine.execute() protocol (nixos/lib/test-driver, machine/__init__.py: base64 of stdout, then `echo ${PIPESTATUS[0]}`) itself. The serial console
-// goes to a file; QMP is left unconnected (server=on,wait=off).
+// Machine.execute() protocol (nixos/lib/test-driver, machine/__init__.py: base64 of stdout, then
+// `echo ${PIPESTATUS[0]}`) itself. The serial console goes to a file; QMP is left unconnected
+// (server=on,wait=off).
 
 std::string base64_decode(std::string_view in) {
   static const auto table = [] {
@@ -132,7 +137,8 @@ class PythonProtocolVm {
     fs::create_directories(root_ / "shared-xchg");
     auto monitor_listen = listen_unix(state / "monitor");
     auto shell_listen = listen_unix(state / "shell");
-    UniqueFd serial(::open((state / "serial.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    UniqueFd serial(
+        ::open((state / "serial.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!serial) throw_errno("open serial.log");
 
     auto s = state.string();
@@ -152,13 +158,15 @@ class PythonProtocolVm {
     int alive = process_.pidfd();
     monitor_ = accept_unix(monitor_listen.get(), deadline, alive);
     shell_ = accept_unix(shell_listen.get(), deadline, alive);
-    if (!monitor_ || !shell_) throw Error("baseline VM: QEMU did not connect its monitor/shell sockets");
+    if (!monitor_ || !shell_)
+      throw Error("baseline VM: QEMU did not connect its monitor/shell sockets");
     // Like nixpkgs' connect(): read until a chunk holds the magic string;
     // whatever follows it in that chunk is dropped.
     std::string got;
     while (got.find(protocol::kMagic) == std::string::npos) {
       long n = read_some(shell_.get(), got, 1024, deadline, alive);
-      if (n <= 0) throw Error("baseline VM: no magic line from the backdoor (see " + s + "/serial.log)");
+      if (n <= 0)
+        throw Error("baseline VM: no magic line from the backdoor (see " + s + "/serial.log)");
     }
     boot_s_ = seconds_since(t0);
   }
@@ -227,9 +235,12 @@ class PythonProtocolVm {
 constexpr std::size_t kOutBytes = 8u << 20;  // 8 MiB
 constexpr std::size_t kUpBytes = 4u << 20;   // 4 MiB
 
-std::string out_command() { return fmt::format("head -c {} /dev/zero", kOutBytes); }
+std::string out_command() {
+  return fmt::format("head -c {} /dev/zero", kOutBytes);
+}
 
-bool read_line(int fd, std::string& buffer, std::string& line, Deadline deadline, int liveness = -1) {
+bool read_line(int fd, std::string& buffer, std::string& line, Deadline deadline,
+               int liveness = -1) {
   for (;;) {
     if (auto nl = buffer.find('\n'); nl != std::string::npos) {
       line = buffer.substr(0, nl);
@@ -242,7 +253,9 @@ bool read_line(int fd, std::string& buffer, std::string& line, Deadline deadline
 
 int baseline_worker(const std::string& script, const std::string& name, long boot_timeout_ms) {
   log::set_level(log::Level::quiet);
-  auto reply = [](const std::string& s) { write_all(STDOUT_FILENO, s + "\n", Deadline::after(60s)); };
+  auto reply = [](const std::string& s) {
+    write_all(STDOUT_FILENO, s + "\n", Deadline::after(60s));
+  };
   try {
     VmSpec spec;
     spec.name = name;
@@ -257,18 +270,24 @@ int baseline_worker(const std::string& script, const std::string& name, long boo
       char variant[16] = {};
       int count = 0;
       if (line == "quit") return 0;
-      if (std::sscanf(line.c_str(), "%15s %d", variant, &count) != 2) throw Error("bad request: " + line);
+      if (std::sscanf(line.c_str(), "%15s %d", variant, &count) != 2)
+        throw Error("bad request: " + line);
       std::string v = variant, answer = "ok";
       for (int i = 0; i < count; ++i) {
         std::pair<int, std::string> r;
         double t;
-        if (v == "py") t = time_s([&] { r = vm.execute("true", true); });
-        else if (v == "pynt") t = time_s([&] { r = vm.execute("true", false); });
-        else if (v == "echo") t = time_s([&] { vm.echo_round_trip(); });
+        if (v == "py")
+          t = time_s([&] { r = vm.execute("true", true); });
+        else if (v == "pynt")
+          t = time_s([&] { r = vm.execute("true", false); });
+        else if (v == "echo")
+          t = time_s([&] { vm.echo_round_trip(); });
         else if (v == "out") {
           t = time_s([&] { r = vm.execute(out_command(), true); });
-          if (r.second.size() != kOutBytes) throw Error(fmt::format("output of {} bytes", r.second.size()));
-        } else throw Error("unknown variant " + v);
+          if (r.second.size() != kOutBytes)
+            throw Error(fmt::format("output of {} bytes", r.second.size()));
+        } else
+          throw Error("unknown variant " + v);
         if (r.first != 0) throw Error(fmt::format("{}: exit status {}", v, r.first));
         answer += fmt::format(" {:.9f}", t);
       }
@@ -292,8 +311,8 @@ class BaselineClient {
     to_ = UniqueFd(to[1]);
     from_ = UniqueFd(from[0]);
     SpawnOptions o;
-    o.argv = {fs::read_symlink("/proc/self/exe").string(), "--baseline-worker", spec.start_script.string(),
-              spec.name, std::to_string(boot_timeout.count())};
+    o.argv = {fs::read_symlink("/proc/self/exe").string(), "--baseline-worker",
+              spec.start_script.string(), spec.name, std::to_string(boot_timeout.count())};
     o.stdin_fd = to_r.get();
     o.stdout_fd = from_w.get();
     o.stderr_fd = STDERR_FILENO;
@@ -306,7 +325,8 @@ class BaselineClient {
     child_.wait(Deadline::after(15s));
   }
   std::vector<double> run(const std::string& variant, int count, Duration timeout = 300s) {
-    if (!write_all(to_.get(), fmt::format("{} {}\n", variant, count), Deadline::after(10s), child_.pidfd()))
+    if (!write_all(to_.get(), fmt::format("{} {}\n", variant, count), Deadline::after(10s),
+                   child_.pidfd()))
       throw Error("baseline worker is gone");
     return receive(timeout);
   }
@@ -317,7 +337,8 @@ class BaselineClient {
     std::string line;
     if (!read_line(from_.get(), buffer_, line, Deadline::after(timeout), child_.pidfd()))
       throw Error("baseline worker did not answer (" +
-                  (child_.try_wait() ? child_.try_wait()->describe() : std::string("timeout")) + ")");
+                  (child_.try_wait() ? child_.try_wait()->describe() : std::string("timeout")) +
+                  ")");
     if (line.rfind("ok", 0) != 0) throw Error("baseline worker: " + line);
     std::vector<double> out;
     const char* p = line.c_str() + 2;
@@ -349,19 +370,21 @@ struct Options {
 };
 
 [[noreturn]] void usage(int code) {
-  std::fprintf(code ? stderr : stdout,
-               "usage: vmtest_bench --manifest PATH [--repetitions N] [--quick]\n"
-               "  --manifest PATH     single-node manifest (build/guests/minimal/topo/single/manifest.json)\n"
-               "  --pair PATH         2-node manifest (default: ../pair/manifest.json next to --manifest)\n"
-               "  --trio PATH         3-node manifest (default: ../trio/manifest.json)\n"
-               "  --repetitions N     round trips per protocol variant (default 200, quick 40)\n"
-               "  --transfers N       throughput repetitions (default 5, quick 2)\n"
-               "  --wait-trials N     wait-latency trials (default 20, quick 6)\n"
-               "  --boots N           single-node cold boots (default 5, quick 2)\n"
-               "  --cluster-boots N   start_all() runs per cluster size (default 3, quick 1)\n"
-               "  --skip-boot         leave out section 4\n"
-               "  --quick             small counts for a smoke run\n"
-               "  --verbose           vmtest's progress log on stderr\n");
+  std::fprintf(
+      code ? stderr : stdout,
+      "usage: vmtest_bench --manifest PATH [--repetitions N] [--quick]\n"
+      "  --manifest PATH     single-node manifest "
+      "(build/guests/minimal/topo/single/manifest.json)\n"
+      "  --pair PATH         2-node manifest (default: ../pair/manifest.json next to --manifest)\n"
+      "  --trio PATH         3-node manifest (default: ../trio/manifest.json)\n"
+      "  --repetitions N     round trips per protocol variant (default 200, quick 40)\n"
+      "  --transfers N       throughput repetitions (default 5, quick 2)\n"
+      "  --wait-trials N     wait-latency trials (default 20, quick 6)\n"
+      "  --boots N           single-node cold boots (default 5, quick 2)\n"
+      "  --cluster-boots N   start_all() runs per cluster size (default 3, quick 1)\n"
+      "  --skip-boot         leave out section 4\n"
+      "  --quick             small counts for a smoke run\n"
+      "  --verbose           vmtest's progress log on stderr\n");
   std::exit(code);
 }
 
@@ -376,18 +399,30 @@ Options parse(int argc, char** argv) {
       return argv[++i];
     };
     auto key = a.substr(0, a.find('='));
-    if (key == "--manifest") o.manifest = value();
-    else if (key == "--pair") o.pair = value();
-    else if (key == "--trio") o.trio = value();
-    else if (key == "--repetitions") reps = std::stoi(value());
-    else if (key == "--transfers") transfers = std::stoi(value());
-    else if (key == "--wait-trials") waits = std::stoi(value());
-    else if (key == "--boots") boots = std::stoi(value());
-    else if (key == "--cluster-boots") cboots = std::stoi(value());
-    else if (a == "--skip-boot") o.skip_boot = true;
-    else if (a == "--quick") o.quick = true;
-    else if (a == "--verbose") o.verbose = true;
-    else if (a == "-h" || a == "--help") usage(0);
+    if (key == "--manifest")
+      o.manifest = value();
+    else if (key == "--pair")
+      o.pair = value();
+    else if (key == "--trio")
+      o.trio = value();
+    else if (key == "--repetitions")
+      reps = std::stoi(value());
+    else if (key == "--transfers")
+      transfers = std::stoi(value());
+    else if (key == "--wait-trials")
+      waits = std::stoi(value());
+    else if (key == "--boots")
+      boots = std::stoi(value());
+    else if (key == "--cluster-boots")
+      cboots = std::stoi(value());
+    else if (a == "--skip-boot")
+      o.skip_boot = true;
+    else if (a == "--quick")
+      o.quick = true;
+    else if (a == "--verbose")
+      o.verbose = true;
+    else if (a == "-h" || a == "--help")
+      usage(0);
     else {
       std::fprintf(stderr, "unknown argument: %s\n", a.c_str());
       usage(2);
@@ -415,7 +450,8 @@ Options parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (argc == 5 && std::string(argv[1]) == "--baseline-worker") return baseline_worker(argv[2], argv[3], std::stol(argv[4]));
+  if (argc == 5 && std::string(argv[1]) == "--baseline-worker")
+    return baseline_worker(argv[2], argv[3], std::stol(argv[4]));
   Options opt = parse(argc, argv);
   log::set_level(opt.verbose ? log::Level::info : log::Level::quiet);
   auto bench_start = Clock::now();
@@ -428,9 +464,11 @@ int main(int argc, char** argv) try {
   fmt::print("vmtest_bench: {} (machine \"{}\")\n", fs::absolute(opt.manifest).string(), spec.name);
   fmt::print("host: {} {}, {} CPUs online, load average {} at start\n", un.sysname, un.release,
              ::sysconf(_SC_NPROCESSORS_ONLN), loadavg());
-  fmt::print("counts: {} round trips per variant, {} transfers, {} wait trials, {} cold boots, {} start_all per size{}\n",
-             opt.repetitions, opt.transfers, opt.wait_trials, opt.boots, opt.cluster_boots,
-             opt.quick ? " (--quick)" : "");
+  fmt::print(
+      "counts: {} round trips per variant, {} transfers, {} wait trials, {} cold boots, {} "
+      "start_all per size{}\n",
+      opt.repetitions, opt.transfers, opt.wait_trials, opt.boots, opt.cluster_boots,
+      opt.quick ? " (--quick)" : "");
   std::fflush(stdout);
 
   long rss_after_rt = 0;
@@ -471,12 +509,15 @@ int main(int argc, char** argv) try {
     };
     for (int b = 0; b < batches; ++b) {
       int count = opt.repetitions / batches + (b < opt.repetitions % batches ? 1 : 0);
-      for (std::size_t k = 0; k < variants.size(); ++k) variants[(k + static_cast<std::size_t>(b)) % variants.size()](count);
+      for (std::size_t k = 0; k < variants.size(); ++k)
+        variants[(k + static_cast<std::size_t>(b)) % variants.size()](count);
     }
     rss_after_rt = peak_rss_kib();
     py_rt_median = rt_py.median();
 
-    heading("1. Per-command round trip of succeed(\"true\") (same guest, two boots, interleaved batches)");
+    heading(
+        "1. Per-command round trip of succeed(\"true\") (same guest, two boots, interleaved "
+        "batches)");
     columns();
     row_ms("vmtest protocol: Machine::succeed(\"true\")", rt_vmtest);
     row_ms("Python-driver protocol, re-implemented (timeout 900 …)", rt_py);
@@ -484,9 +525,13 @@ int main(int argc, char** argv) try {
     row_ms("channel floor: raw `echo` line over the same socket", rt_echo);
     fmt::print("  vmtest / Python-protocol (with timeout): {:.2f}  (target <= 0.33)\n",
                rt_vmtest.median() / rt_py.median());
-    fmt::print("  vmtest / Python-protocol (no timeout):   {:.2f}\n", rt_vmtest.median() / rt_py_nt.median());
-    fmt::print("  The baseline is nixpkgs' wire protocol (as in nixpkgs' machine/__init__.py) driven from C++, not the Python\n"
-               "  driver: it adds none of Python's own per-call overhead, so it is a lower bound for it.\n");
+    fmt::print("  vmtest / Python-protocol (no timeout):   {:.2f}\n",
+               rt_vmtest.median() / rt_py_nt.median());
+    fmt::print(
+        "  The baseline is nixpkgs' wire protocol (as in nixpkgs' machine/__init__.py) driven from "
+        "C++, not the Python\n"
+        "  driver: it adds none of Python's own per-call overhead, so it is a lower bound for "
+        "it.\n");
     std::fflush(stdout);
 
     // ---- 2. throughput.
@@ -495,7 +540,8 @@ int main(int argc, char** argv) try {
     for (int i = 0; i < opt.transfers; ++i) {
       std::string out;
       out_vmtest.add(time_s([&] { out = m.succeed(out_cmd); }));
-      if (out.size() != kOutBytes) throw Error(fmt::format("vmtest output: {} bytes, expected {}", out.size(), kOutBytes));
+      if (out.size() != kOutBytes)
+        throw Error(fmt::format("vmtest output: {} bytes, expected {}", out.size(), kOutBytes));
       for (double t : py->run("out", 1)) out_py.add(t);
       out_floor.add(time_s([&] { m.succeed(out_cmd + " >/dev/null"); }));
     }
@@ -506,7 +552,8 @@ int main(int argc, char** argv) try {
       std::mt19937_64 rng(42);
       std::string data(kUpBytes, '\0');
       for (auto& c : data) c = static_cast<char>(rng());
-      std::ofstream(upload, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
+      std::ofstream(upload, std::ios::binary)
+          .write(data.data(), static_cast<std::streamsize>(data.size()));
     }
     for (int i = 0; i < opt.transfers; ++i) {
       up_vmtest.add(time_s([&] { m.copy_from_host(upload, "/tmp/bench-upload.bin"); }));
@@ -518,7 +565,8 @@ int main(int argc, char** argv) try {
     columns("median", "p10 (slow)", "n");
     row_mbs("output: succeed(\"head -c 8388608 /dev/zero\"), vmtest", out_vmtest, kOutBytes);
     row_mbs("output: same command, Python-driver protocol (base64)", out_py, kOutBytes);
-    row_mbs("guest-side floor: same command >/dev/null, vmtest", out_floor, kOutBytes, "(nothing transferred)");
+    row_mbs("guest-side floor: same command >/dev/null, vmtest", out_floor, kOutBytes,
+            "(nothing transferred)");
     row_mbs("upload: copy_from_host(4 MiB file), vmtest", up_vmtest, kUpBytes,
             "(Python driver copies via 9p; not compared)");
     std::fflush(stdout);
@@ -536,14 +584,16 @@ int main(int argc, char** argv) try {
     std::vector<int> delays;
     for (int i = 0; i < opt.wait_trials; ++i) {
       double lo = 200.0 + 500.0 * i / opt.wait_trials, width = 500.0 / opt.wait_trials;
-      delays.push_back(static_cast<int>(lo + std::uniform_real_distribution<double>(0, width)(rng)));
+      delays.push_back(
+          static_cast<int>(lo + std::uniform_real_distribution<double>(0, width)(rng)));
     }
     std::shuffle(delays.begin(), delays.end(), rng);
     for (int d : delays) {
-      m.succeed(fmt::format("rm -f /tmp/flag /tmp/flag.tmp; "
-                            "( sleep {}.{:03d}; echo \"$EPOCHREALTIME\" >/tmp/flag.tmp; mv /tmp/flag.tmp /tmp/flag ) "
-                            "</dev/null >/dev/null 2>&1 &",
-                            d / 1000, d % 1000));
+      m.succeed(fmt::format(
+          "rm -f /tmp/flag /tmp/flag.tmp; "
+          "( sleep {}.{:03d}; echo \"$EPOCHREALTIME\" >/tmp/flag.tmp; mv /tmp/flag.tmp /tmp/flag ) "
+          "</dev/null >/dev/null 2>&1 &",
+          d / 1000, d % 1000));
       std::string out;
       wait_call.add(time_s([&] { out = m.wait_until_succeeds(probe, 30s); }));
       double flag = 0, seen = 0;
@@ -552,22 +602,25 @@ int main(int argc, char** argv) try {
       lateness.add(seen - flag);
     }
     // One try of the probe, host-side, with the condition already true.
-    for (int i = 0; i < std::max(5, opt.wait_trials / 2); ++i) probe_rt.add(time_s([&] { m.succeed(probe); }));
+    for (int i = 0; i < std::max(5, opt.wait_trials / 2); ++i)
+      probe_rt.add(time_s([&] { m.succeed(probe); }));
     heading("3. Wait latency: condition true -> wait_until_succeeds notices");
     columns();
     row_ms("vmtest: guest side, flag created -> probe saw it (guest clock)", lateness);
     row_ms("vmtest: one try of the probe, host round trip (flag present)", probe_rt);
     fmt::print("  {:<58} {:>9.2f} ms {:>12} {:>5}  (sum of the two medians; counts `cat` twice)\n",
-               "vmtest: condition true -> host has the answer, at most", (lateness.median() + probe_rt.median()) * 1e3,
-               "-", "-");
+               "vmtest: condition true -> host has the answer, at most",
+               (lateness.median() + probe_rt.median()) * 1e3, "-", "-");
     {
       double py_mean = (1.0 + py_rt_median) / 2 + py_rt_median;
       fmt::print("  {:<58} {:>9.2f} ms {:>12} {:>5}  (computed, not measured)\n",
                  "Python driver: 1 s sleep between tries, mean lateness", py_mean * 1e3, "-", "-");
-      fmt::print("    = (1 s + one try) / 2 + one try, one try = Python-protocol round trip of section 1\n");
+      fmt::print(
+          "    = (1 s + one try) / 2 + one try, one try = Python-protocol round trip of section "
+          "1\n");
     }
-    fmt::print("  (wait_until_succeeds call itself, incl. the {}..{} ms delay: median {:.0f} ms)\n", 200, 700,
-               wait_call.median() * 1e3);
+    fmt::print("  (wait_until_succeeds call itself, incl. the {}..{} ms delay: median {:.0f} ms)\n",
+               200, 700, wait_call.median() * 1e3);
     std::fflush(stdout);
   }
 
@@ -587,10 +640,11 @@ int main(int argc, char** argv) try {
       const char* what;
       fs::path path;
     };
-    for (const Topo& t : {Topo{"1 node ", opt.manifest}, Topo{"2 nodes", opt.pair}, Topo{"3 nodes", opt.trio}}) {
+    for (const Topo& t :
+         {Topo{"1 node ", opt.manifest}, Topo{"2 nodes", opt.pair}, Topo{"3 nodes", opt.trio}}) {
       if (!fs::exists(t.path)) {
-        fmt::print("  {:<58} skipped: {} not found\n", fmt::format("Cluster::start_all(), {}", t.what),
-                   t.path.string());
+        fmt::print("  {:<58} skipped: {} not found\n",
+                   fmt::format("Cluster::start_all(), {}", t.what), t.path.string());
         continue;
       }
       auto mf = Manifest::load(t.path);
@@ -599,16 +653,21 @@ int main(int argc, char** argv) try {
         Cluster cluster{mf};
         s.add(time_s([&] { cluster.start_all(); }));
       }
-      row_s(fmt::format("Cluster::start_all(), {} ({})", t.what, t.path.parent_path().filename().string()), s);
+      row_s(fmt::format("Cluster::start_all(), {} ({})", t.what,
+                        t.path.parent_path().filename().string()),
+            s);
     }
     std::fflush(stdout);
   }
 
   // ------------------------------------------------------------------
   heading("5. Driver memory (getrusage RUSAGE_SELF ru_maxrss; QEMU not included)");
-  fmt::print("  peak RSS after section 1 (round trips only):     {:>8.1f} MiB\n", rss_after_rt / 1024.0);
-  fmt::print("  peak RSS after everything (8 MiB outputs held):  {:>8.1f} MiB\n", peak_rss_kib() / 1024.0);
-  fmt::print("\ntotal bench time: {:.0f} s; load average {} at the end\n", seconds_since(bench_start), loadavg());
+  fmt::print("  peak RSS after section 1 (round trips only):     {:>8.1f} MiB\n",
+             rss_after_rt / 1024.0);
+  fmt::print("  peak RSS after everything (8 MiB outputs held):  {:>8.1f} MiB\n",
+             peak_rss_kib() / 1024.0);
+  fmt::print("\ntotal bench time: {:.0f} s; load average {} at the end\n",
+             seconds_since(bench_start), loadavg());
   return 0;
 } catch (const std::exception& e) {
   std::fflush(stdout);

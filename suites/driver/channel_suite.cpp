@@ -11,13 +11,13 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace {
 
@@ -40,11 +40,13 @@ TEST_F(Channel, BackgroundChildOutputStaysOutOfLaterCommands) {
   EXPECT_EQ(next.err, "");
   // A daemon-style child that keeps writing for a while.
   m().succeed("(for i in $(seq 20); do echo tick$i; sleep 0.1; done) & true");
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(m().succeed(fmt::format("echo round{}", i)), fmt::format("round{}\n", i));
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(m().succeed(fmt::format("echo round{}", i)), fmt::format("round{}\n", i));
 }
 
 TEST_F(Channel, HelperFilesStayBounded) {
-  for (int i = 0; i < 230; ++i) ASSERT_EQ(m().succeed(fmt::format("echo {}", i)), fmt::format("{}\n", i));
+  for (int i = 0; i < 230; ++i)
+    ASSERT_EQ(m().succeed(fmt::format("echo {}", i)), fmt::format("{}\n", i));
   auto count = vmtest::trim(m().succeed("ls -A \"$__vmtest_d\" | wc -l"));
   EXPECT_LE(std::stoi(count), 110) << "files of old commands are not cleaned up";
 }
@@ -97,9 +99,7 @@ TEST_F(Channel, SleepIsGuestTime) {
 
 TEST_F(Channel, CopyFromHostCreatesTheParentFolder) {
   auto host = std::filesystem::temp_directory_path() / fmt::format("vmtest-cfh-{}", ::getpid());
-  {
-    std::ofstream(host) << "payload\n";
-  }
+  { std::ofstream(host) << "payload\n"; }
   EXPECT_THROW(m().copy_from_host(host, "/tmp/new/deeper/file.txt"), vmtest::CommandFailed);
   m().copy_from_host(host, "/tmp/new/deeper/file.txt", 60s, vmtest::Machine::Parents::create);
   std::filesystem::remove(host);
@@ -125,11 +125,13 @@ TEST_F(Channel, ForwardPortReachesAGuestServer) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(host_port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0)
+      << std::strerror(errno);
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char buf[256];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    got.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   EXPECT_EQ(got, "hello-from-guest\n");
 }
@@ -139,7 +141,8 @@ TEST_F(Channel, ForwardPortReachesAGuestServer) {
 namespace {
 
 TEST_F(Channel, WaitForFileExpandsLikeThePythonDriverWhenAsked) {
-  m().succeed("rm -rf /tmp/wff; mkdir -p /tmp/wff; (sleep 0.5; touch /tmp/wff/sock-42) >/dev/null 2>&1 &");
+  m().succeed(
+      "rm -rf /tmp/wff; mkdir -p /tmp/wff; (sleep 0.5; touch /tmp/wff/sock-42) >/dev/null 2>&1 &");
   m().wait_for_file("/tmp/wff/sock-*", 30s, vmtest::Machine::Path::expand);
   m().wait_for_file("$(echo /tmp)/wff/sock-42", 10s, vmtest::Machine::Path::expand);
   // Literal (the default): the same pattern names no file.

@@ -6,12 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -48,7 +48,9 @@ TEST_F(Trio, NodesReachEachOtherOnBothVlans) {
   node("b").fail("ping -c1 -W2 192.168.2.3");
 }
 
-TEST_F(Trio, NamesResolveThroughEtcHosts) { node("a").wait_until_succeeds("ping -c1 -W2 b", 60s); }
+TEST_F(Trio, NamesResolveThroughEtcHosts) {
+  node("a").wait_until_succeeds("ping -c1 -W2 b", 60s);
+}
 
 TEST_F(Trio, BlockCutsANodeOffAndUnblockBringsItBack) {
   node("b").wait_until_succeeds("ping -c1 -W2 192.168.1.1", 60s);
@@ -77,7 +79,8 @@ TEST_F(Trio, CommandsRunOnSeveralMachinesAtOnce) {
   std::vector<std::string> names = {"a", "b", "c"};
   std::vector<std::future<std::string>> runs;
   for (const auto& n : names)
-    runs.push_back(std::async(std::launch::async, [&, n] { return node(n).succeed(command(n), 300s); }));
+    runs.push_back(
+        std::async(std::launch::async, [&, n] { return node(n).succeed(command(n), 300s); }));
   std::string missing;
   for (const auto& n : names) {
     try {
@@ -94,12 +97,14 @@ TEST_F(Trio, CommandsRunOnSeveralMachinesAtOnce) {
 }
 
 TEST_F(Trio, FilesTravelBetweenNodesThroughTheHost) {
-  node("a").succeed("head -c 100000 /dev/urandom > /tmp/payload; md5sum /tmp/payload | cut -d' ' -f1 > /tmp/sum");
+  node("a").succeed(
+      "head -c 100000 /dev/urandom > /tmp/payload; md5sum /tmp/payload | cut -d' ' -f1 > /tmp/sum");
   auto dir = fs::path(::testing::TempDir()) / ("vmtest-trio-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   node("a").copy_from_vm("/tmp/payload", dir / "payload");
   node("c").copy_from_host(dir / "payload", "/tmp/payload");
-  EXPECT_EQ(node("c").succeed("md5sum /tmp/payload | cut -d' ' -f1"), node("a").succeed("cat /tmp/sum"));
+  EXPECT_EQ(node("c").succeed("md5sum /tmp/payload | cut -d' ' -f1"),
+            node("a").succeed("cat /tmp/sum"));
   fs::remove_all(dir);
 }
 

@@ -56,7 +56,8 @@ TEST_F(Crash, GuestKernelPanicIsMachineDiedWithTheConsole) {
     machine.execute("echo c > /proc/sysrq-trigger; sleep 60", 300s);
     FAIL() << "no exception";
   } catch (const vmtest::MachineDied& e) {
-    EXPECT_THAT(e.serial_tail(), AnyOf(HasSubstr("Kernel panic"), HasSubstr("sysrq"), HasSubstr("SysRq")));
+    EXPECT_THAT(e.serial_tail(),
+                AnyOf(HasSubstr("Kernel panic"), HasSubstr("sysrq"), HasSubstr("SysRq")));
   }
   // panic=1 reboots, and -no-reboot turns that into QEMU exiting.
   machine.wait_for_shutdown(60s);

@@ -35,17 +35,22 @@ TEST_F(Failing, CommandFailsOnPurpose) {
       m->succeed("for i in $(seq 1 80); do echo vmtest-filler-$i; done > /dev/ttyS0");
       m->wait_for_console_text("vmtest-filler-80", std::chrono::seconds(60));
       m->succeed(fmt::format("echo vmtest-report-marker-{} > /dev/ttyS0", m->name()));
-      m->wait_for_console_text(fmt::format("vmtest-report-marker-{}", m->name()), std::chrono::seconds(60));
+      m->wait_for_console_text(fmt::format("vmtest-report-marker-{}", m->name()),
+                               std::chrono::seconds(60));
     }
   }
   cluster().machines().back()->succeed("echo failing-on-purpose >&2; exit 3");
 }
 
 // Passes beside the failing one: its block in the report stays collapsed.
-TEST_F(Failing, PassesBeside) { EXPECT_EQ(cluster().machines().front()->succeed("echo ok"), "ok\n"); }
+TEST_F(Failing, PassesBeside) {
+  EXPECT_EQ(cluster().machines().front()->succeed("echo ok"), "ok\n");
+}
 
 // Run alone with a manifest whose global_timeout is short: the suite must end
 // with the global-timeout message instead of hanging.
-TEST_F(Failing, Stuck) { cluster().machines().front()->succeed("sleep 600", std::chrono::seconds(900)); }
+TEST_F(Failing, Stuck) {
+  cluster().machines().front()->succeed("sleep 600", std::chrono::seconds(900));
+}
 
 }  // namespace

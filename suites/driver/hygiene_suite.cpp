@@ -7,15 +7,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 namespace {
 
@@ -104,9 +104,11 @@ TEST_F(Hygiene, SigkillOfTheRunnerLeavesNoQemuOrVdeSwitch) {
   victim.signal(SIGKILL);
   victim.wait(vmtest::Deadline::after(10s));
   auto deadline = vmtest::Deadline::after(10s);
-  while (!processes_mentioning(root).empty() && !deadline.expired()) std::this_thread::sleep_for(100ms);
+  while (!processes_mentioning(root).empty() && !deadline.expired())
+    std::this_thread::sleep_for(100ms);
   auto left = processes_mentioning(root);
-  EXPECT_TRUE(left.empty()) << "left running after SIGKILL of the runner:\n" << ::testing::PrintToString(left);
+  EXPECT_TRUE(left.empty()) << "left running after SIGKILL of the runner:\n"
+                            << ::testing::PrintToString(left);
 }
 
 TEST_F(Hygiene, SigtermOfTheRunnerStopsEverything) {
@@ -126,7 +128,8 @@ TEST_F(Hygiene, AFailingTestSavesSerialLogsAndNamesTheFolder) {
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   vmtest::UniqueFd r(p[0]), w(p[1]);
   vmtest::SpawnOptions o;
-  o.argv = {VMTEST_FAILING_SUITE, "--manifest=" + manifest_, "--gtest_filter=Failing.FailsOnPurpose"};
+  o.argv = {VMTEST_FAILING_SUITE, "--manifest=" + manifest_,
+            "--gtest_filter=Failing.FailsOnPurpose"};
   o.env["VMTEST_ARTIFACTS"] = artifacts.string();
   o.env["VMTEST_STATE_ROOT"] = state_parent_.string();
   o.stdout_fd = w.get();
@@ -139,7 +142,8 @@ TEST_F(Hygiene, AFailingTestSavesSerialLogsAndNamesTheFolder) {
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code(), 1) << out;
   auto dir = artifacts / "Failing.FailsOnPurpose";
-  EXPECT_THAT(out, HasSubstr(fs::absolute(dir).string())) << "the failure must name the artifacts folder";
+  EXPECT_THAT(out, HasSubstr(fs::absolute(dir).string()))
+      << "the failure must name the artifacts folder";
   auto first = vmtest::Manifest::load(manifest_).machine_names().front();
   std::ifstream log(dir / (first + ".serial.log"));
   std::stringstream ss;
@@ -162,7 +166,8 @@ fs::path patched_manifest(const std::string& manifest, const fs::path& dir,
 
 TEST_F(Hygiene, ANodeThatFailsToBootFailsTheStartAndTheOthersAreStopped) {
   auto broken = state_parent_ / "run-broken-vm";
-  std::ofstream(broken) << "#!/bin/sh\necho 'qemu-system-x86_64: -drive file=/nonexistent: Could not open' >&2\nexit 1\n";
+  std::ofstream(broken) << "#!/bin/sh\necho 'qemu-system-x86_64: -drive file=/nonexistent: Could "
+                           "not open' >&2\nexit 1\n";
   fs::permissions(broken, fs::perms::owner_all);
   auto manifest = patched_manifest(manifest_, state_parent_, [&](nlohmann::json& doc) {
     doc["vms"]["zz-broken"] = {{"name", "zz-broken"}, {"start_script", broken.string()}};
@@ -181,17 +186,21 @@ TEST_F(Hygiene, ANodeThatFailsToBootFailsTheStartAndTheOthersAreStopped) {
   // Checked while the Cluster still exists: start_all itself stopped them.
   EXPECT_FALSE(cluster.machine(good).booted());
   auto left = processes_mentioning(root);
-  std::erase_if(left, [](const std::string& p) { return p.find("qemu") == std::string::npos; });  // VLANs stay
+  std::erase_if(left, [](const std::string& p) {
+    return p.find("qemu") == std::string::npos;
+  });  // VLANs stay
   EXPECT_TRUE(left.empty()) << "the good node " << good << " was not torn down";
 }
 
 TEST_F(Hygiene, GlobalTimeoutEndsAStuckSuite) {
-  auto manifest = patched_manifest(manifest_, state_parent_, [](nlohmann::json& doc) { doc["global_timeout"] = 20; });
+  auto manifest = patched_manifest(manifest_, state_parent_,
+                                   [](nlohmann::json& doc) { doc["global_timeout"] = 20; });
   int p[2];
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   vmtest::UniqueFd r(p[0]), w(p[1]);
   vmtest::SpawnOptions o;
-  o.argv = {VMTEST_FAILING_SUITE, "--manifest=" + manifest.string(), "--gtest_filter=Failing.Stuck"};
+  o.argv = {VMTEST_FAILING_SUITE, "--manifest=" + manifest.string(),
+            "--gtest_filter=Failing.Stuck"};
   o.env["VMTEST_STATE_ROOT"] = state_parent_.string();
   o.stdout_fd = w.get();
   o.stderr_fd = w.get();

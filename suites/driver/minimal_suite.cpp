@@ -9,12 +9,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 namespace {
 
@@ -35,7 +35,8 @@ std::string unique_path(std::string_view name) {
 // minimal guest has no pgrep (Debian's busybox-static lacks it).
 std::string pids_of(std::string_view cmdline) {
   return fmt::format(
-      "for d in /proc/[0-9]*; do {{ mapfile -d '' -t a < \"$d/cmdline\"; }} 2>/dev/null || continue; "
+      "for d in /proc/[0-9]*; do {{ mapfile -d '' -t a < \"$d/cmdline\"; }} 2>/dev/null || "
+      "continue; "
       "if [[ \"${{a[*]}}\" == {} ]]; then echo \"${{d#/proc/}}\"; fi; done",
       vmtest::protocol::shell_quote(cmdline));
 }
@@ -61,7 +62,9 @@ TEST_F(Minimal, ExecuteReturnsStdoutStderrAndStatus) {
   EXPECT_EQ(r.err, "err\n");
 }
 
-TEST_F(Minimal, SucceedReturnsStdout) { EXPECT_EQ(m().succeed("uname -s"), "Linux\n"); }
+TEST_F(Minimal, SucceedReturnsStdout) {
+  EXPECT_EQ(m().succeed("uname -s"), "Linux\n");
+}
 
 TEST_F(Minimal, SucceedFailureCarriesCommandStatusStderrAndSerialTail) {
   try {
@@ -81,7 +84,9 @@ TEST_F(Minimal, FailExpectsNonZero) {
   EXPECT_THROW(m().fail("true"), vmtest::CommandFailed);
 }
 
-TEST_F(Minimal, Status124IsNotATimeout) { EXPECT_EQ(m().execute("exit 124").status, 124); }
+TEST_F(Minimal, Status124IsNotATimeout) {
+  EXPECT_EQ(m().execute("exit 124").status, 124);
+}
 
 TEST_F(Minimal, CatReadsDevNullInsteadOfTheProtocol) {
   EXPECT_EQ(m().succeed("cat; echo after", 30s), "after\n");
@@ -106,10 +111,13 @@ TEST_F(Minimal, EightMebibytesOfOutputAreExact) {
   EXPECT_EQ(m().succeed("echo after big output"), "after big output\n");
 }
 
-TEST_F(Minimal, OutputWithoutTrailingNewline) { EXPECT_EQ(m().succeed("printf abc"), "abc"); }
+TEST_F(Minimal, OutputWithoutTrailingNewline) {
+  EXPECT_EQ(m().succeed("printf abc"), "abc");
+}
 
 TEST_F(Minimal, QuotesAndNewlinesInCommands) {
-  EXPECT_EQ(m().succeed("echo \"it's\"\necho 'a\nb'\nx='$y `z`'; echo \"$x\""), "it's\na\nb\n$y `z`\n");
+  EXPECT_EQ(m().succeed("echo \"it's\"\necho 'a\nb'\nx='$y `z`'; echo \"$x\""),
+            "it's\na\nb\n$y `z`\n");
 }
 
 TEST_F(Minimal, BackgroundChildHoldingStdoutDoesNotHang) {
@@ -131,8 +139,8 @@ TEST_F(Minimal, TimeoutKillsTheCommandAndTheMachineStaysUsable) {
   EXPECT_THROW(m().execute(fmt::format("sleep {} & sleep {}", a, b), 2s), vmtest::TimeoutError);
   // Both sleeps (background and foreground) are killed (they would run for
   // days); a loaded guest may take a moment to finish the exits.
-  EXPECT_NO_THROW(
-      m().wait_until_succeeds(fmt::format("test -z \"$({}; {})\"", pids_of("sleep " + a), pids_of("sleep " + b)), 30s));
+  EXPECT_NO_THROW(m().wait_until_succeeds(
+      fmt::format("test -z \"$({}; {})\"", pids_of("sleep " + a), pids_of("sleep " + b)), 30s));
 }
 
 TEST_F(Minimal, WaitUntilSucceedsSeesALateCondition) {
@@ -168,16 +176,18 @@ TEST_F(Minimal, WaitForOpenAndClosedPort) {
   // busybox nc serves one connection (the open-port probe's) and exits, so
   // a loop keeps the port open until the test stops it: the port closes
   // only because of the kill below.
-  auto loop = m().succeed("(while :; do nc -l -p 8080 </dev/null >/dev/null 2>&1; done) >/dev/null 2>&1 & echo $!");
+  auto loop = m().succeed(
+      "(while :; do nc -l -p 8080 </dev/null >/dev/null 2>&1; done) >/dev/null 2>&1 & echo $!");
   m().wait_for_open_port(8080, "127.0.0.1", 60s);
-  m().succeed(fmt::format("kill {}; p=$({}); if [ -n \"$p\" ]; then kill $p; fi", loop.substr(0, loop.size() - 1),
-                          pids_of("nc -l -p 8080")));
+  m().succeed(fmt::format("kill {}; p=$({}); if [ -n \"$p\" ]; then kill $p; fi",
+                          loop.substr(0, loop.size() - 1), pids_of("nc -l -p 8080")));
   m().wait_for_closed_port(8080, "127.0.0.1", 60s);
 }
 
 TEST_F(Minimal, WaitForConsoleText) {
   m().succeed("echo vmtest-console-marker-42 > /dev/ttyS0");
-  EXPECT_EQ(m().wait_for_console_text("vmtest-console-marker-\\d+", 60s), "vmtest-console-marker-42");
+  EXPECT_EQ(m().wait_for_console_text("vmtest-console-marker-\\d+", 60s),
+            "vmtest-console-marker-42");
   // The match is consumed: the same text does not match twice.
   EXPECT_THROW(m().wait_for_console_text("vmtest-console-marker-42", 1s), vmtest::TimeoutError);
 }

@@ -37,9 +37,11 @@ void expect_vlans_work() {
 
 TEST_F(Trio, RestoredTogetherTheNodesStillTalkAcrossTheVlans) {
   expect_vlans_work();
-  for (auto* m : cluster().machines()) m->succeed("mkdir -p /root && echo before-" + m->name() + " > /root/before && sync");
+  for (auto* m : cluster().machines())
+    m->succeed("mkdir -p /root && echo before-" + m->name() + " > /root/before && sync");
   cluster().snapshot("together");
-  for (auto* m : cluster().machines()) m->succeed("echo after > /root/after && rm /root/before && sync");
+  for (auto* m : cluster().machines())
+    m->succeed("echo after > /root/after && rm /root/before && sync");
   auto pids_before = node("a").pid();
 
   cluster().restore("together");
@@ -57,7 +59,8 @@ TEST_F(Trio, TwoRestoresOfTheClusterAreIndependent) {
   cluster().restore("twice");
   for (auto* m : cluster().machines()) m->succeed("echo first > /root/first && sync");
   cluster().restore("twice");
-  for (auto* m : cluster().machines()) EXPECT_EQ(m->execute("test -e /root/first").status, 1) << m->name();
+  for (auto* m : cluster().machines())
+    EXPECT_EQ(m->execute("test -e /root/first").status, 1) << m->name();
   expect_vlans_work();
 }
 
@@ -69,7 +72,8 @@ TEST_F(Trio, EveryNodeClockFollowsTheHostAfterARestore) {
     auto host = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-    EXPECT_NEAR(static_cast<double>(std::stoll(m->succeed("date +%s"))), static_cast<double>(host), 2.0)
+    EXPECT_NEAR(static_cast<double>(std::stoll(m->succeed("date +%s"))), static_cast<double>(host),
+                2.0)
         << m->name();
   }
 }

@@ -22,6 +22,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -29,8 +31,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <thread>
 
 namespace {
@@ -50,11 +50,14 @@ std::string tier() {
 }
 
 long long host_epoch() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-vmtest::Machine& the_machine() { return *vmtest::ClusterTest::cluster().machines().front(); }
+vmtest::Machine& the_machine() {
+  return *vmtest::ClusterTest::cluster().machines().front();
+}
 
 // /root is on the disk of the systemd guest and in RAM (initramfs) on the
 // minimal one; /run is RAM on both.
@@ -81,12 +84,14 @@ TEST_F(OneMachine, StateBeforeTheSnapshotIsKeptAndStateAfterItIsGone) {
   auto pid = m.succeed("setsid sleep 100000 </dev/null >/dev/null 2>&1 & echo $!");
   m.snapshot("before-after");
 
-  m.succeed("echo after > /root/after.txt; echo after > /run/vmtest/after; rm /root/before.txt; sync");
+  m.succeed(
+      "echo after > /root/after.txt; echo after > /run/vmtest/after; rm /root/before.txt; sync");
   m.succeed("kill " + pid);
   m.restore("before-after");
 
   EXPECT_EQ(m.succeed("cat /root/before.txt /run/vmtest/before"), "before\nbefore\n");
-  EXPECT_EQ(m.execute("test -e /root/after.txt").status, 1) << "a file written after the snapshot survived";
+  EXPECT_EQ(m.execute("test -e /root/after.txt").status, 1)
+      << "a file written after the snapshot survived";
   EXPECT_EQ(m.execute("test -e /run/vmtest/after").status, 1);
   EXPECT_EQ(m.execute("kill -0 " + pid).status, 0) << "the process running at the snapshot is gone";
   if (!unit.empty()) {
@@ -105,7 +110,8 @@ TEST_F(OneMachine, TwoRestoresFromOneSnapshotAreIndependent) {
   m.succeed("echo one > /root/first.txt; echo changed-by-one > /root/base.txt; sync");
   m.restore("twice");
   EXPECT_EQ(m.succeed("cat /root/base.txt"), "base\n");
-  EXPECT_EQ(m.execute("test -e /root/first.txt").status, 1) << "the first restore's write leaked into the second";
+  EXPECT_EQ(m.execute("test -e /root/first.txt").status, 1)
+      << "the first restore's write leaked into the second";
   m.succeed("echo two > /root/second.txt; sync");
   m.restore("twice");
   EXPECT_EQ(m.execute("test -e /root/second.txt").status, 1);
@@ -179,13 +185,15 @@ TEST_F(OneMachine, AGuestWithA9pShareReadsItAndIsRefusedNamingTheShare) {
   c.name = "ninep";
   c.start_script = cluster().manifest().vms().front().start_script;
   c.state_dir = root / "vm-state-ninep";
-  c.env["QEMU_OPTS"] = fmt::format("-virtfs local,path={},mount_tag=hostshare,security_model=none,id=hostshare",
-                                   (root / "share").string());
+  c.env["QEMU_OPTS"] =
+      fmt::format("-virtfs local,path={},mount_tag=hostshare,security_model=none,id=hostshare",
+                  (root / "share").string());
   {
     vmtest::Machine m(c);
     m.connect();
-    auto mount = m.execute("mkdir -p /mnt/share && modprobe 9pnet_virtio && modprobe 9p && "
-                           "mount -t 9p -o trans=virtio,version=9p2000.L hostshare /mnt/share");
+    auto mount = m.execute(
+        "mkdir -p /mnt/share && modprobe 9pnet_virtio && modprobe 9p && "
+        "mount -t 9p -o trans=virtio,version=9p2000.L hostshare /mnt/share");
     if (mount.status != 0) {
       auto why = vmtest::protocol::printable(mount.err + mount.out);
       fs::remove_all(root);
@@ -197,7 +205,8 @@ TEST_F(OneMachine, AGuestWithA9pShareReadsItAndIsRefusedNamingTheShare) {
     // (slower) backdoor channel, so the time is the 9p read.
     auto t0 = vmtest::Clock::now();
     auto read = m.succeed("wc -c < /mnt/share/blob; sha256sum < /mnt/share/blob", 120s);
-    vmtest::log::info("snapshot: 3 MiB read and digested over 9p in {:.2f} s", vmtest::seconds_since(t0));
+    vmtest::log::info("snapshot: 3 MiB read and digested over 9p in {:.2f} s",
+                      vmtest::seconds_since(t0));
     EXPECT_EQ(read, fmt::format("{}\n{}  -\n", blob.size(), vmtest::sha256_hex(blob)))
         << "the file read over 9p differs from the host's";
     try {
@@ -232,7 +241,8 @@ class FromSnapshot : public vmtest::ClusterTest {
     set_up_suite({.label = tier(),
                   .after_boot =
                       [](vmtest::Cluster& c) {
-                        c.machines().front()->succeed("mkdir -p /root && echo set-up > /root/setup.txt && sync");
+                        c.machines().front()->succeed(
+                            "mkdir -p /root && echo set-up > /root/setup.txt && sync");
                       },
                   .snapshot_setup = kSetup,
                   .restore_each_test = true});
@@ -248,8 +258,12 @@ void expect_clean_and_dirty_it() {
   m.succeed("echo dirt > /root/dirt; sync");
 }
 
-TEST_F(FromSnapshot, FirstTestStartsFromTheSetUp) { expect_clean_and_dirty_it(); }
-TEST_F(FromSnapshot, SecondTestStartsFromTheSetUpToo) { expect_clean_and_dirty_it(); }
+TEST_F(FromSnapshot, FirstTestStartsFromTheSetUp) {
+  expect_clean_and_dirty_it();
+}
+TEST_F(FromSnapshot, SecondTestStartsFromTheSetUpToo) {
+  expect_clean_and_dirty_it();
+}
 
 TEST_F(FromSnapshot, ACachedSnapshotFromChangedInputsIsNotReused) {
   vmtest::SnapshotCache cache;
@@ -288,7 +302,8 @@ TEST_F(FromSnapshot, ACachedSnapshotFromChangedInputsIsNotReused) {
     if (f.filename() == "vmlinuz") kernel = f;
   ASSERT_FALSE(kernel.empty()) << "no kernel named in " << script;
   fs::copy_file(kernel, root / "vmlinuz");
-  for (std::size_t p = text.find(kernel.string()); p != std::string::npos; p = text.find(kernel.string(), p + 1))
+  for (std::size_t p = text.find(kernel.string()); p != std::string::npos;
+       p = text.find(kernel.string(), p + 1))
     text.replace(p, kernel.string().size(), (root / "vmlinuz").string());
   std::ofstream(script, std::ios::trunc) << text;
   vmtest::SnapshotCache private_cache(root / "cache");
@@ -298,7 +313,8 @@ TEST_F(FromSnapshot, ACachedSnapshotFromChangedInputsIsNotReused) {
   struct timespec times[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
   std::this_thread::sleep_for(20ms);
   ASSERT_EQ(::utimensat(AT_FDCWD, (root / "vmlinuz").c_str(), times, 0), 0);
-  EXPECT_FALSE(private_cache.lookup(vmtest::snapshot_inputs(vmtest::Manifest::load(copy / "manifest.json"), kSetup)))
+  EXPECT_FALSE(private_cache.lookup(
+      vmtest::snapshot_inputs(vmtest::Manifest::load(copy / "manifest.json"), kSetup)))
       << "a snapshot was served although the kernel behind the start script changed";
   fs::remove_all(root);
 }

@@ -7,10 +7,10 @@
 #include <fmt/format.h>
 
 #include <arpa/inet.h>
-#include <fstream>
 #include <netinet/in.h>
-#include <sstream>
 #include <sys/socket.h>
+#include <fstream>
+#include <sstream>
 
 namespace vmtest::ssh_test {
 
@@ -21,13 +21,17 @@ int free_local_port() {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) throw_errno("bind 127.0.0.1:0");
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+    throw_errno("bind 127.0.0.1:0");
   socklen_t len = sizeof a;
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) < 0) throw_errno("getsockname");
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) < 0)
+    throw_errno("getsockname");
   return ntohs(a.sin_port);
 }
 
-std::string port_forward(int port) { return fmt::format("hostfwd=tcp:127.0.0.1:{}-:22", port); }
+std::string port_forward(int port) {
+  return fmt::format("hostfwd=tcp:127.0.0.1:{}-:22", port);
+}
 
 fs::path make_key(const fs::path& dir, const std::string& name) {
   fs::create_directories(dir);
@@ -35,10 +39,12 @@ fs::path make_key(const fs::path& dir, const std::string& name) {
   fs::remove(key);
   fs::remove(fs::path(key.string() + ".pub"));
   SpawnOptions o;
-  o.argv = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vmtest-" + name, "-f", key.string()};
+  o.argv = {"ssh-keygen",     "-q", "-t",        "ed25519", "-N", "", "-C",
+            "vmtest-" + name, "-f", key.string()};
   auto p = ChildProcess::spawn(o);
   auto st = p.wait(Deadline::after(60s));
-  if (!st || !st->exited() || st->code() != 0) throw SetupError("ssh-keygen failed for " + key.string());
+  if (!st || !st->exited() || st->code() != 0)
+    throw SetupError("ssh-keygen failed for " + key.string());
   return key;
 }
 

@@ -30,6 +30,7 @@ std::filesystem::path make_key(const std::filesystem::path& dir, const std::stri
 // Configures and starts sshd on `vm` (key-only root login with a client key
 // made here, a host key made here) and waits until it answers on
 // 127.0.0.1:`port` through the forward. Keys and known_hosts go to `dir`.
-HostSpec start_sshd(Machine& vm, int port, const std::filesystem::path& dir, const std::string& host_name);
+HostSpec start_sshd(Machine& vm, int port, const std::filesystem::path& dir,
+                    const std::string& host_name);
 
 }  // namespace vmtest::ssh_test

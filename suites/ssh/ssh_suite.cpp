@@ -16,11 +16,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fcntl.h>
-#include <thread>
-#include <fstream>
 #include <unistd.h>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
 
 namespace {
 
@@ -42,8 +42,10 @@ class Ssh : public vmtest::ClusterTest {
     // qemu-vm.nix contract), and the VM inherits the runner's environment.
     ::setenv("QEMU_NET_OPTS", vmtest::ssh_test::port_forward(port()).c_str(), 1);
     set_up_suite({.label = "guest-systemd", .after_boot = [](vmtest::Cluster& c) {
-                    host() = vmtest::ssh_test::start_sshd(c.machine("machine"), port(), dir(), kSshName);
-                    remote() = std::make_unique<Machine>(kSshName, std::make_unique<vmtest::SshChannel>(host()));
+                    host() =
+                        vmtest::ssh_test::start_sshd(c.machine("machine"), port(), dir(), kSshName);
+                    remote() = std::make_unique<Machine>(
+                        kSshName, std::make_unique<vmtest::SshChannel>(host()));
                     remote()->connect(300s);
                   }});
   }
@@ -55,10 +57,22 @@ class Ssh : public vmtest::ClusterTest {
   }
 
  protected:
-  static fs::path& dir() { static fs::path d; return d; }
-  static int& port() { static int p = 0; return p; }
-  static vmtest::HostSpec& host() { static vmtest::HostSpec h; return h; }
-  static std::unique_ptr<Machine>& remote() { static std::unique_ptr<Machine> m; return m; }
+  static fs::path& dir() {
+    static fs::path d;
+    return d;
+  }
+  static int& port() {
+    static int p = 0;
+    return p;
+  }
+  static vmtest::HostSpec& host() {
+    static vmtest::HostSpec h;
+    return h;
+  }
+  static std::unique_ptr<Machine>& remote() {
+    static std::unique_ptr<Machine> m;
+    return m;
+  }
 
   Machine& console() { return node("machine"); }
   Machine& ssh() {
@@ -77,8 +91,9 @@ class Ssh : public vmtest::ClusterTest {
 };
 
 TEST_F(Ssh, OutputIsByteExactOverBothChannels) {
-  console().succeed("head -c 1048576 /dev/urandom > /root/blob; "
-                    "for i in $(seq 0 255); do printf \"\\\\$(printf %o $i)\"; done > /root/bytes");
+  console().succeed(
+      "head -c 1048576 /dev/urandom > /root/blob; "
+      "for i in $(seq 0 255); do printf \"\\\\$(printf %o $i)\"; done > /root/bytes");
   std::string all;
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
   std::string blob_seen;
@@ -89,8 +104,10 @@ TEST_F(Ssh, OutputIsByteExactOverBothChannels) {
     EXPECT_EQ(r.err, all);
     auto blob = m->succeed("cat /root/blob");
     EXPECT_EQ(blob.size(), 1048576u);
-    if (blob_seen.empty()) blob_seen = blob;
-    else EXPECT_TRUE(blob == blob_seen) << "the 1 MiB blob differs between the console and SSH";
+    if (blob_seen.empty())
+      blob_seen = blob;
+    else
+      EXPECT_TRUE(blob == blob_seen) << "the 1 MiB blob differs between the console and SSH";
   }
 }
 
@@ -157,7 +174,8 @@ TEST_F(Ssh, WaitsAndFileCopiesOverBothChannels) {
     m->copy_from_vm("/root/upload-" + m->name(), back);
     EXPECT_TRUE(read_file(back) == data) << "the round trip changed the bytes";
   }
-  EXPECT_EQ(console().succeed("cmp /root/upload-machine /root/upload-machine-ssh && echo same"), "same\n");
+  EXPECT_EQ(console().succeed("cmp /root/upload-machine /root/upload-machine-ssh && echo same"),
+            "same\n");
 }
 
 TEST_F(Ssh, HypervisorOperationsAreRefusedForTheSshHost) {
@@ -171,7 +189,8 @@ TEST_F(Ssh, HypervisorOperationsAreRefusedForTheSshHost) {
 TEST_F(Ssh, WrongHostKeyIsRefused) {
   auto other = vmtest::ssh_test::make_key(dir(), "impostor_ed25519");
   auto kh = dir() / "known_hosts.wrong";
-  std::ofstream(kh) << fmt::format("[127.0.0.1]:{} {}", port(), read_file(fs::path(other.string() + ".pub")));
+  std::ofstream(kh) << fmt::format("[127.0.0.1]:{} {}", port(),
+                                   read_file(fs::path(other.string() + ".pub")));
   console().succeed("rm -f /root/reached");
   auto m = variant([&](vmtest::HostSpec& h) { h.known_hosts = kh; });
   try {
@@ -186,7 +205,8 @@ TEST_F(Ssh, WrongHostKeyIsRefused) {
   std::ofstream(empty).flush();
   auto m2 = variant([&](vmtest::HostSpec& h) { h.known_hosts = empty; });
   EXPECT_THROW(m2->succeed("touch /root/reached"), vmtest::MachineDied);
-  EXPECT_EQ(console().execute("test -e /root/reached").status, 1) << "a command ran on an untrusted host";
+  EXPECT_EQ(console().execute("test -e /root/reached").status, 1)
+      << "a command ran on an untrusted host";
 }
 
 TEST_F(Ssh, UnauthorizedKeyFailsWithoutPrompting) {
@@ -224,13 +244,17 @@ TEST_F(Ssh, UnreachableHostFailsWithinItsConnectDeadline) {
 // one Cluster, started together, both machines answer.
 TEST_F(Ssh, ManifestMixesVmsAndSshHosts) {
   const char* script = std::getenv("VMTEST_MINIMAL_START_SCRIPT");
-  ASSERT_TRUE(script && *script) << "VMTEST_MINIMAL_START_SCRIPT is not set (CMakeLists.txt sets it)";
+  ASSERT_TRUE(script && *script)
+      << "VMTEST_MINIMAL_START_SCRIPT is not set (CMakeLists.txt sets it)";
   nlohmann::json doc = {
       {"vms", {{"vm", {{"start_script", script}}}}},
       {"hosts",
        {{"remote",
-         {{"host", host().host}, {"port", host().port}, {"user", host().user},
-          {"identity_file", host().identity_file.string()}, {"known_hosts", host().known_hosts.string()},
+         {{"host", host().host},
+          {"port", host().port},
+          {"user", host().user},
+          {"identity_file", host().identity_file.string()},
+          {"known_hosts", host().known_hosts.string()},
           {"connect_timeout", 120}}}}},
   };
   auto path = dir() / "mixed.json";
@@ -261,9 +285,11 @@ TEST_F(Ssh, VmtestUpServesAnSshHost) {
   ASSERT_TRUE(cli && *cli) << "VMTEST_CLI is not set (CMakeLists.txt sets it)";
   nlohmann::json doc = {{"hosts",
                          {{"remote",
-                           {{"host", host().host}, {"port", host().port},
+                           {{"host", host().host},
+                            {"port", host().port},
                             {"identity_file", host().identity_file.string()},
-                            {"known_hosts", host().known_hosts.string()}, {"connect_timeout", 120}}}}}};
+                            {"known_hosts", host().known_hosts.string()},
+                            {"connect_timeout", 120}}}}}};
   auto manifest = dir() / "hosts-only.json";
   std::ofstream(manifest) << doc.dump(2);
   auto state = dir() / "up";
@@ -292,7 +318,8 @@ TEST_F(Ssh, VmtestUpServesAnSshHost) {
     EXPECT_TRUE(st && st->exited()) << "vmtest " << args.front() << " did not finish";
     return std::make_pair(st && st->exited() ? st->code() : -1, read_file(result));
   };
-  auto [status, text] = run_cli({"exec", "--state-dir", state.string(), "remote", "--", "hostname; exit 3"});
+  auto [status, text] =
+      run_cli({"exec", "--state-dir", state.string(), "remote", "--", "hostname; exit 3"});
   EXPECT_EQ(status, 3);
   EXPECT_EQ(text, "machine\n");
 

@@ -74,7 +74,8 @@ class SystemdNode : public vmtest::ClusterTest {
     labels_after_import_.clear();
     auto t0 = vmtest::Clock::now();
     set_up_suite({.label = "guest-systemd"});
-    vmtest::log::info("guest-systemd: node booted to the backdoor in {:.1f} s", vmtest::seconds_since(t0));
+    vmtest::log::info("guest-systemd: node booted to the backdoor in {:.1f} s",
+                      vmtest::seconds_since(t0));
   }
 
  protected:
@@ -86,10 +87,12 @@ class SystemdNode : public vmtest::ClusterTest {
     auto value = env(var);
     if (value.empty()) {
       if (vmtest::required("guest-systemd")) FAIL() << var << " is not set (VMTEST_REQUIRE)";
-      GTEST_SKIP() << "vmtest-skip: " << var << " is not set (run through ctest, or set it to a bundle)";
+      GTEST_SKIP() << "vmtest-skip: " << var
+                   << " is not set (run through ctest, or set it to a bundle)";
     }
     // Set but absent: the guest build fixture did not do its job.
-    ASSERT_TRUE(fs::is_regular_file(value)) << var << "=" << value << " does not exist (run guests.systemd.build)";
+    ASSERT_TRUE(fs::is_regular_file(value))
+        << var << "=" << value << " does not exist (run guests.systemd.build)";
     out = value;
   }
 
@@ -127,10 +130,11 @@ class SystemdNode : public vmtest::ClusterTest {
 TEST_F(SystemdNode, WaitForUnitSeesContainerdActive) {
   auto t0 = vmtest::Clock::now();
   m().wait_for_unit("containerd.service", kUnitTimeout);
-  vmtest::log::info("guest-systemd: containerd active {:.1f} s after kernel start (backdoor at {:.1f} s); "
-                    "waited {:.1f} s after the backdoor",
-                    active_since_boot(m(), "containerd.service"), active_since_boot(m(), "backdoor.service"),
-                    vmtest::seconds_since(t0));
+  vmtest::log::info(
+      "guest-systemd: containerd active {:.1f} s after kernel start (backdoor at {:.1f} s); "
+      "waited {:.1f} s after the backdoor",
+      active_since_boot(m(), "containerd.service"), active_since_boot(m(), "backdoor.service"),
+      vmtest::seconds_since(t0));
   // A name without a suffix means the .service.
   m().wait_for_unit("containerd", 30s);
 }
@@ -205,8 +209,10 @@ TEST_F(SystemdNode, AUnitThatFailsWhileWaitedForIsReportedAtOnceWithItsJournal) 
     EXPECT_EQ(e.machine(), "machine");
     EXPECT_THAT(e.what(), HasSubstr("entered the failed state"));
     EXPECT_THAT(e.what(), HasSubstr("status=3")) << "systemctl status is in the report";
-    EXPECT_THAT(e.what(), HasSubstr("vmtest-late-fail says goodbye")) << "the unit's journal is in the report";
-    vmtest::log::info("guest-systemd: wait_for_unit gave up after {:.1f} s with:\n{}", took, e.message());
+    EXPECT_THAT(e.what(), HasSubstr("vmtest-late-fail says goodbye"))
+        << "the unit's journal is in the report";
+    vmtest::log::info("guest-systemd: wait_for_unit gave up after {:.1f} s with:\n{}", took,
+                      e.message());
   }
   m().execute("systemctl reset-failed vmtest-late-fail.service");
 }
@@ -241,12 +247,16 @@ TEST_F(SystemdNode, AnAlreadyFailedUnitIsReportedAtOnce) {
 // units: systemd unloads a transient unit as soon as it is inactive.)
 TEST_F(SystemdNode, AnInactiveUnitWithNoJobIsReportedAtOnce) {
   m().succeed(
-      "printf '[Unit]\\nDescription=vmtest idle unit\\n[Service]\\nType=oneshot\\nExecStart=/bin/true\\n' "
+      "printf '[Unit]\\nDescription=vmtest idle "
+      "unit\\n[Service]\\nType=oneshot\\nExecStart=/bin/true\\n' "
       "> /etc/systemd/system/vmtest-idle.service; "
-      "printf '[Unit]\\nConditionPathExists=/vmtest/not/there\\n[Service]\\nType=oneshot\\nExecStart=/bin/true\\n' "
+      "printf "
+      "'[Unit]\\nConditionPathExists=/vmtest/not/there\\n[Service]\\nType=oneshot\\nExecStart=/bin/"
+      "true\\n' "
       "> /etc/systemd/system/vmtest-cond.service; "
       "systemctl daemon-reload; systemctl start vmtest-cond.service");
-  for (const char* unit : {"vmtest-idle.service", "vmtest-cond.service", "vmtest-no-such-unit.service"}) {
+  for (const char* unit :
+       {"vmtest-idle.service", "vmtest-cond.service", "vmtest-no-such-unit.service"}) {
     SCOPED_TRACE(unit);
     auto t0 = vmtest::Clock::now();
     try {
@@ -268,8 +278,9 @@ TEST_F(SystemdNode, AnInactiveUnitWithNoJobIsReportedAtOnce) {
       }
     }
   }
-  m().succeed("rm -f /etc/systemd/system/vmtest-idle.service /etc/systemd/system/vmtest-cond.service; "
-              "systemctl daemon-reload");
+  m().succeed(
+      "rm -f /etc/systemd/system/vmtest-idle.service /etc/systemd/system/vmtest-cond.service; "
+      "systemctl daemon-reload");
 }
 
 // --- containerd: the airgap checks ------------------------------------------
@@ -288,7 +299,8 @@ TEST_F(SystemdNode, BundleImportsIntoTheK8sNamespace) {
   if (import_result_.format == ctrd::ImportFormat::unpack_lines)
     EXPECT_THAT(import_result_.refs, UnorderedElementsAreArray(refs)) << import_result_.output;
   else
-    EXPECT_THAT(import_result_.refs, AllOf(Not(testing::IsEmpty()), testing::IsSubsetOf(refs))) << import_result_.output;
+    EXPECT_THAT(import_result_.refs, AllOf(Not(testing::IsEmpty()), testing::IsSubsetOf(refs)))
+        << import_result_.output;
   auto listed = ctrd::list_image_refs(m(), kCtr);
   for (const auto& ref : refs) EXPECT_THAT(listed, testing::Contains(ref));
   // In k8s.io, where the CRI looks, and nowhere else.
@@ -306,16 +318,19 @@ TEST_F(SystemdNode, EveryExpectedImageIsListedAndComplete) {
   auto listed = ctrd::list_images(m(), kCtr);
   for (const auto& ref : refs) {
     SCOPED_TRACE(ref);
-    auto c = std::find_if(checked.begin(), checked.end(), [&](const auto& r) { return r.ref == ref; });
+    auto c =
+        std::find_if(checked.begin(), checked.end(), [&](const auto& r) { return r.ref == ref; });
     ASSERT_NE(c, checked.end());
     EXPECT_TRUE(c->complete()) << c->status_text();
     EXPECT_GT(c->required, 0);
     EXPECT_EQ(c->present, c->required);
-    auto l = std::find_if(listed.begin(), listed.end(), [&](const auto& r) { return r.ref == ref; });
+    auto l =
+        std::find_if(listed.begin(), listed.end(), [&](const auto& r) { return r.ref == ref; });
     ASSERT_NE(l, listed.end());
     EXPECT_THAT(l->digest, testing::StartsWith("sha256:"));
     EXPECT_THAT(l->type, HasSubstr("manifest"));
-    EXPECT_THAT(l->size, testing::MatchesRegex(R"([0-9.]+ [KMG]?i?B)")) << "the SIZE column holds a space";
+    EXPECT_THAT(l->size, testing::MatchesRegex(R"([0-9.]+ [KMG]?i?B)"))
+        << "the SIZE column holds a space";
     EXPECT_THAT(l->platforms, testing::ElementsAre("linux/amd64"));
   }
 }
@@ -346,14 +361,15 @@ TEST_F(SystemdNode, PinnedCheckReadsRealLabels) {
   EXPECT_THAT(problems[0].problem, HasSubstr("not pinned"));
 
   set_labels(ctrd::kPinnedValue, "systemd-suite");
-  EXPECT_NO_THROW(ctrd::require_images(m(), kCtr, {ref},
-                                       {.pinned = true, .labels = {{"vmtest.example/owner", "systemd-suite"}}}));
+  EXPECT_NO_THROW(ctrd::require_images(
+      m(), kCtr, {ref}, {.pinned = true, .labels = {{"vmtest.example/owner", "systemd-suite"}}}));
   auto labels = ctrd::image_labels(m(), kCtr, ref);
   EXPECT_EQ(labels[std::string(ctrd::kPinnedLabel)], ctrd::kPinnedValue);
   EXPECT_EQ(labels["vmtest.example/owner"], "systemd-suite");
   // A wrong value is named with what was found.
   set_labels(ctrd::kPinnedValue, "someone-else");
-  problems = ctrd::image_problems(m(), kCtr, {ref}, {.labels = {{"vmtest.example/owner", "systemd-suite"}}});
+  problems = ctrd::image_problems(m(), kCtr, {ref},
+                                  {.labels = {{"vmtest.example/owner", "systemd-suite"}}});
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_THAT(problems[0].problem, HasSubstr("someone-else"));
   set_labels("", "");
@@ -435,7 +451,8 @@ TEST_F(SystemdNode, APullFromARegistryFails) {
   m().wait_for_unit("containerd.service", kUnitTimeout);
   auto t0 = vmtest::Clock::now();
   auto why = ctrd::require_pull_fails(m(), kCtr, "docker.io/library/busybox:1.36", 120s);
-  vmtest::log::info("guest-systemd: pull failed after {:.1f} s: {}", vmtest::seconds_since(t0), why);
+  vmtest::log::info("guest-systemd: pull failed after {:.1f} s: {}", vmtest::seconds_since(t0),
+                    why);
   EXPECT_THAT(why, offline_reason());
   // Not only DNS is missing: a registry given by address has no route
   // either (with one, this documentation-only address would time out).
@@ -452,8 +469,9 @@ TEST_F(SystemdNode, CurlReachesNoInternet) {
     SCOPED_TRACE(url);
     auto r = m().execute(fmt::format("curl -sS -o /dev/null --max-time 20 {}", url), 60s);
     EXPECT_THAT(r.status, testing::AnyOf(6, 7)) << r.err;
-    EXPECT_THAT(r.err, testing::AnyOf(HasSubstr("Could not resolve host"), HasSubstr("Failed to connect"),
-                                      HasSubstr("Couldn't connect")));
+    EXPECT_THAT(r.err,
+                testing::AnyOf(HasSubstr("Could not resolve host"), HasSubstr("Failed to connect"),
+                               HasSubstr("Couldn't connect")));
   }
 }
 

@@ -16,7 +16,8 @@ class SystemdPair : public vmtest::ClusterTest {
   static void SetUpTestSuite() {
     auto t0 = vmtest::Clock::now();
     set_up_suite({.label = "guest-systemd"});
-    vmtest::log::info("guest-systemd: pair booted to the backdoor in {:.1f} s", vmtest::seconds_since(t0));
+    vmtest::log::info("guest-systemd: pair booted to the backdoor in {:.1f} s",
+                      vmtest::seconds_since(t0));
   }
 };
 
@@ -51,8 +52,10 @@ TEST_F(SystemdPair, NodesReachEachOtherByName) {
 // TCP across the VLAN, with the listener as a transient systemd unit.
 TEST_F(SystemdPair, TcpAcrossTheVlanToATransientUnit) {
   auto& b = node("b");
-  b.execute("systemctl stop vmtest-listen.service 2>/dev/null; systemctl reset-failed vmtest-listen.service "
-            "2>/dev/null; rm -f /tmp/received");
+  b.execute(
+      "systemctl stop vmtest-listen.service 2>/dev/null; systemctl reset-failed "
+      "vmtest-listen.service "
+      "2>/dev/null; rm -f /tmp/received");
   // -k: keep listening, so the port probe's own connection does not end it.
   b.succeed("systemd-run --unit=vmtest-listen /bin/sh -c 'nc -lk 7777 > /tmp/received'");
   b.wait_for_unit("vmtest-listen.service", 300s);

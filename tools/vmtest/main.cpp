@@ -22,22 +22,22 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <thread>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <thread>
 
 namespace {
 
@@ -112,7 +112,8 @@ Options parse(int argc, char** argv) {
       auto v = value("--timeout");
       char* end = nullptr;
       double secs = std::strtod(v.c_str(), &end);
-      if (!end || *end || secs <= 0) usage_error("--timeout wants a positive number of seconds, not " + v);
+      if (!end || *end || secs <= 0)
+        usage_error("--timeout wants a positive number of seconds, not " + v);
       o.timeout = Duration(static_cast<std::int64_t>(secs * 1000));
     } else if (a == "--keep-state") {
       o.keep_state = true;
@@ -171,14 +172,16 @@ void prepare_dir(const fs::path& dir) {
   if (errno != EEXIST) vmtest::throw_errno("mkdir " + dir.string());
   struct stat st {};
   if (::lstat(dir.c_str(), &st) < 0) vmtest::throw_errno("stat " + dir.string());
-  if (!S_ISDIR(st.st_mode)) throw vmtest::SetupError(fmt::format("{} exists and is not a folder", dir.string()));
+  if (!S_ISDIR(st.st_mode))
+    throw vmtest::SetupError(fmt::format("{} exists and is not a folder", dir.string()));
   if (st.st_uid != ::geteuid())
-    throw vmtest::SetupError(fmt::format("{} belongs to uid {}, not to you; choose another --state-dir",
-                                         dir.string(), st.st_uid));
+    throw vmtest::SetupError(fmt::format(
+        "{} belongs to uid {}, not to you; choose another --state-dir", dir.string(), st.st_uid));
   if ((st.st_mode & 077) != 0)
-    throw vmtest::SetupError(fmt::format("{} can be entered by other users (mode {:04o}); the cluster's root "
-                                         "shell socket lives there: `chmod 700` it or choose another --state-dir",
-                                         dir.string(), st.st_mode & 07777));
+    throw vmtest::SetupError(
+        fmt::format("{} can be entered by other users (mode {:04o}); the cluster's root "
+                    "shell socket lives there: `chmod 700` it or choose another --state-dir",
+                    dir.string(), st.st_mode & 07777));
 }
 
 // An exclusive lock on <dir>/up.lock, held for the life of `vmtest up`; a
@@ -193,15 +196,19 @@ vmtest::UniqueFd take_lock(const fs::path& dir, const fs::path& manifest) {
       std::string holder;
       std::ifstream holder_file(path);
       std::getline(holder_file, holder);
-      throw vmtest::SetupError(fmt::format(
-          "a cluster is already up in {} ({}); stop it with `vmtest down --state-dir {}`, or choose another "
-          "--state-dir",
-          dir.string(), holder.empty() ? "another vmtest up holds its lock" : holder, shell_word(dir.string())));
+      throw vmtest::SetupError(
+          fmt::format("a cluster is already up in {} ({}); stop it with `vmtest down --state-dir "
+                      "{}`, or choose another "
+                      "--state-dir",
+                      dir.string(), holder.empty() ? "another vmtest up holds its lock" : holder,
+                      shell_word(dir.string())));
     }
     // An `up` that was exiting may have removed the file after we opened
     // it; then our lock is on a deleted file and we try again.
-    struct stat held {}, now {};
-    if (::fstat(fd.get(), &held) < 0 || ::stat(path.c_str(), &now) < 0 || held.st_ino != now.st_ino) continue;
+    struct stat held {
+    }, now{};
+    if (::fstat(fd.get(), &held) < 0 || ::stat(path.c_str(), &now) < 0 || held.st_ino != now.st_ino)
+      continue;
     auto text = fmt::format("vmtest up pid {}, manifest {}\n", ::getpid(), manifest.string());
     if (::ftruncate(fd.get(), 0) < 0 || ::pwrite(fd.get(), text.data(), text.size(), 0) < 0)
       vmtest::throw_errno("write " + path.string());
@@ -245,8 +252,10 @@ int cmd_up(const Options& o) {
   for (const auto& e : fs::directory_iterator(dir)) {
     auto name = e.path().filename().string();
     if (e.is_directory() && name.rfind("vmtest-", 0) == 0) {
-      std::fprintf(stderr, "vmtest up: removing %s, left by an earlier vmtest up that did not stop cleanly\n",
-                   e.path().c_str());
+      std::fprintf(
+          stderr,
+          "vmtest up: removing %s, left by an earlier vmtest up that did not stop cleanly\n",
+          e.path().c_str());
       std::error_code ec;
       fs::remove_all(e.path(), ec);
     }
@@ -256,7 +265,8 @@ int cmd_up(const Options& o) {
     fs::remove(broker::socket_path(dir), ec);
     fs::remove(dir / "up.lock", ec);  // while still holding the lock
     vmtest::events::close("stopped");
-    if (!o.keep_state) fs::remove(dir / "events.jsonl", ec);  // kept with the state, like the serial logs
+    if (!o.keep_state)
+      fs::remove(dir / "events.jsonl", ec);  // kept with the state, like the serial logs
     lock.reset();
     fs::remove(dir, ec);  // only if empty
   };
@@ -265,11 +275,12 @@ int cmd_up(const Options& o) {
   try {
     auto manifest = vmtest::Manifest::load(manifest_path);
     auto t0 = vmtest::Clock::now();
-    std::fprintf(stderr, "vmtest up: booting %zu node(s) of %s (state in %s)\n", manifest.machine_names().size(),
-                 manifest_path.c_str(), dir.c_str());
+    std::fprintf(stderr, "vmtest up: booting %zu node(s) of %s (state in %s)\n",
+                 manifest.machine_names().size(), manifest_path.c_str(), dir.c_str());
     auto cluster = std::make_unique<vmtest::Cluster>(
         manifest, vmtest::ClusterOptions{.state_parent = dir, .keep_state = o.keep_state});
-    auto server = std::make_unique<broker::Server>(dir, *cluster, [fd = down_efd.get()] { signal_efd(fd); });
+    auto server =
+        std::make_unique<broker::Server>(dir, *cluster, [fd = down_efd.get()] { signal_efd(fd); });
 
     std::string boot_error;
     std::thread boot([&] {
@@ -286,7 +297,8 @@ int cmd_up(const Options& o) {
     bool booting = true;
     std::string why_stop;
     while (why_stop.empty()) {
-      pollfd fds[3] = {{sigfd.get(), POLLIN, 0}, {down_efd.get(), POLLIN, 0}, {boot_efd.get(), POLLIN, 0}};
+      pollfd fds[3] = {
+          {sigfd.get(), POLLIN, 0}, {down_efd.get(), POLLIN, 0}, {boot_efd.get(), POLLIN, 0}};
       if (::poll(fds, 3, -1) < 0) {
         if (errno == EINTR) continue;
         vmtest::throw_errno("poll");
@@ -317,7 +329,8 @@ int cmd_up(const Options& o) {
         std::printf("export VMTEST_ATTACH=%s\n", shell_word(dir.string()).c_str());
         std::fflush(stdout);
         std::fprintf(stderr,
-                     "vmtest up: with that exported, suites attach to this cluster and `vmtest exec|shell|status|"
+                     "vmtest up: with that exported, suites attach to this cluster and `vmtest "
+                     "exec|shell|status|"
                      "logs|down` find it; Ctrl-C or `vmtest down` stops it\n");
       }
     }
@@ -331,7 +344,9 @@ int cmd_up(const Options& o) {
     }
     cluster->stop_all();
     if (auto busy = server->stop(20s); busy > 0) {
-      std::fprintf(stderr, "vmtest up: %zu client request(s) still running after 20 s; ending anyway\n", busy);
+      std::fprintf(stderr,
+                   "vmtest up: %zu client request(s) still running after 20 s; ending anyway\n",
+                   busy);
       vmtest::signal_all_children(SIGKILL);
       cleanup_files();
       std::fflush(stderr);
@@ -354,7 +369,8 @@ int cmd_exec(const Options& o) {
   if (o.args.empty()) usage_error("vmtest exec wants a NODE and a COMMAND");
   std::vector<std::string> words(o.args.begin() + 1, o.args.end());
   words.insert(words.end(), o.rest.begin(), o.rest.end());
-  if (words.empty()) usage_error("vmtest exec wants a COMMAND after the NODE (vmtest exec NODE -- COMMAND...)");
+  if (words.empty())
+    usage_error("vmtest exec wants a COMMAND after the NODE (vmtest exec NODE -- COMMAND...)");
   std::string command;
   for (const auto& w : words) command += (command.empty() ? "" : " ") + w;
   std::signal(SIGPIPE, SIG_IGN);
@@ -367,16 +383,17 @@ int cmd_exec(const Options& o) {
     std::string data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     auto u = channel.upload(data, o.timeout);
     if (u.status != 0 || u.timed_out)
-      throw vmtest::Error(fmt::format("{}: could not stage {} bytes of stdin: {}", o.args[0], data.size(),
-                                      vmtest::protocol::printable(u.err)));
+      throw vmtest::Error(fmt::format("{}: could not stage {} bytes of stdin: {}", o.args[0],
+                                      data.size(), vmtest::protocol::printable(u.err)));
     command = fmt::format("{{\n{}\n}} < {}", command, vmtest::kUploadPath);
   }
   auto r = channel.run(command, o.timeout, vmtest::Repeat::once);
   write_out(1, r.out);
   write_out(2, r.err);
   if (r.timed_out) {
-    std::fprintf(stderr, "vmtest exec: %s: the command timed out after %.1f s and was killed in the guest\n",
-                 o.args[0].c_str(), vmtest::seconds(o.timeout));
+    std::fprintf(
+        stderr, "vmtest exec: %s: the command timed out after %.1f s and was killed in the guest\n",
+        o.args[0].c_str(), vmtest::seconds(o.timeout));
     return 124;
   }
   return r.status >= 0 && r.status <= 255 ? r.status : 255;
@@ -394,7 +411,8 @@ int cmd_shell(const Options& o) {
   int last = 0;
   if (tty)
     std::fprintf(stderr,
-                 "vmtest shell: root on %s, one line at a time (no terminal, no job control; the working folder "
+                 "vmtest shell: root on %s, one line at a time (no terminal, no job control; the "
+                 "working folder "
                  "carries over, variables do not). `exit` or Ctrl-D ends it.\n",
                  node.c_str());
   std::string line;
@@ -415,7 +433,8 @@ int cmd_shell(const Options& o) {
     // folder, behave like an interactive shell (no `set -e`), report the
     // folder it ended in after a record separator on stderr.
     auto wrapped = fmt::format(
-        "set +euo pipefail; cd {} 2>/dev/null || cd /\n{}\n__vmtest_rc=$?; printf '\\036%s' \"$PWD\" >&2; "
+        "set +euo pipefail; cd {} 2>/dev/null || cd /\n{}\n__vmtest_rc=$?; printf '\\036%s' "
+        "\"$PWD\" >&2; "
         "exit $__vmtest_rc",
         vmtest::protocol::shell_quote(cwd), line);
     try {
@@ -429,7 +448,8 @@ int cmd_shell(const Options& o) {
       write_out(2, r.err);
       last = r.timed_out ? 124 : r.status;
       if (r.timed_out)
-        std::fprintf(stderr, "vmtest shell: timed out after %.0f s (killed in the guest)\n", vmtest::seconds(o.timeout));
+        std::fprintf(stderr, "vmtest shell: timed out after %.0f s (killed in the guest)\n",
+                     vmtest::seconds(o.timeout));
     } catch (const vmtest::MachineDied& e) {
       std::fprintf(stderr, "vmtest shell: %s\n", e.what());
       return 255;
@@ -452,14 +472,17 @@ int cmd_status(const Options& o) {
     auto fd = broker::connect(dir, deadline);
     broker::Frame req;
     req.header["op"] = "status";
-    status = broker::expect_ok(broker::call(fd.get(), req, deadline, "the broker in " + dir.string(), {})).header;
+    status = broker::expect_ok(
+                 broker::call(fd.get(), req, deadline, "the broker in " + dir.string(), {}))
+                 .header;
   } catch (const vmtest::SetupError& e) {
     std::fprintf(stderr, "vmtest status: %s\n", e.what());
     return 1;
   }
-  std::printf("cluster in %s: vmtest up pid %d, up %s, %s\nmanifest %s\n", dir.c_str(), status.value("pid", 0),
-              human_duration(status.value("up_seconds", 0.0)).c_str(),
-              status.value("ready", false) ? "ready" : "not ready", status.value("manifest", std::string()).c_str());
+  std::printf("cluster in %s: vmtest up pid %d, up %s, %s\nmanifest %s\n", dir.c_str(),
+              status.value("pid", 0), human_duration(status.value("up_seconds", 0.0)).c_str(),
+              status.value("ready", false) ? "ready" : "not ready",
+              status.value("manifest", std::string()).c_str());
   if (status.contains("boot_error"))
     std::printf("boot failed: %s\n", status.value("boot_error", std::string()).c_str());
   std::printf("%-16s %-8s %-8s %s\n", "NODE", "STATE", "PID", "UPTIME");
@@ -517,7 +540,8 @@ int cmd_down(const Options& o) {
   if (pidfd) {
     pollfd p{pidfd.get(), POLLIN, 0};
     if (::poll(&p, 1, 90'000) <= 0) {
-      std::fprintf(stderr, "vmtest down: %s is still running after 90 s\n", info.describe().c_str());
+      std::fprintf(stderr, "vmtest down: %s is still running after 90 s\n",
+                   info.describe().c_str());
       return 1;
     }
   }
@@ -528,7 +552,8 @@ int cmd_down(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string_view(argv[1]) == "report") return vmtest::report::main(argc - 1, argv + 1);
+  if (argc > 1 && std::string_view(argv[1]) == "report")
+    return vmtest::report::main(argc - 1, argv + 1);
   auto o = parse(argc, argv);
   try {
     if (o.command == "up") return cmd_up(o);

@@ -19,7 +19,7 @@ Expectation expectation_from(const vmtest::Manifest& manifest);
 
 // From `client`, GET http://<target_ip>:<node_port>/ until it answers (within `timeout`), and
 // the body must be the greeting. Throws vmtest::k0s::CheckFailed naming what came back.
-void require_greeting(vmtest::Machine& client, const std::string& target_ip, const Expectation& expected,
-                      vmtest::Duration timeout);
+void require_greeting(vmtest::Machine& client, const std::string& target_ip,
+                      const Expectation& expected, vmtest::Duration timeout);
 
 }  // namespace shop

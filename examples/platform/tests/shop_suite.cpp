@@ -25,7 +25,10 @@ class Shop : public vmtest::ClusterTest {
             [](vmtest::Cluster& cluster) {
               config() = vmtest::k0s::K0sConfig::from_manifest(cluster.manifest());
               vmtest::k0s::bring_up(
-                  [&cluster](std::string_view name) -> vmtest::Machine& { return cluster.machine(name); }, config());
+                  [&cluster](std::string_view name) -> vmtest::Machine& {
+                    return cluster.machine(name);
+                  },
+                  config());
             },
     });
   }

@@ -14,7 +14,9 @@ using ::testing::HasSubstr;
 using ::testing::NiceMock;
 using ::testing::Return;
 
-vmtest::Manifest manifest() { return vmtest::Manifest::load(std::string(SHOP_TESTDATA) + "/manifest.json"); }
+vmtest::Manifest manifest() {
+  return vmtest::Manifest::load(std::string(SHOP_TESTDATA) + "/manifest.json");
+}
 
 struct Node {
   NiceMock<vmtest::mocks::MockCommandChannel>* channel;
@@ -35,8 +37,8 @@ TEST(Shop, ReadsItsValues) {
 }
 
 TEST(Shop, AMissingValueNamesIt) {
-  auto m = vmtest::Manifest::parse(R"({"vms": {"ctrl": {"start_script": "/a"}}, "values": {"greeting": "hi"}})", "/",
-                                   "m.json");
+  auto m = vmtest::Manifest::parse(
+      R"({"vms": {"ctrl": {"start_script": "/a"}}, "values": {"greeting": "hi"}})", "/", "m.json");
   try {
     shop::expectation_from(m);
     ADD_FAILURE() << "no error";
@@ -47,20 +49,24 @@ TEST(Shop, AMissingValueNamesIt) {
 
 TEST(Shop, GreetingMatches) {
   auto n = mock_node();
-  EXPECT_CALL(*n.channel, run(HasSubstr("curl -sS -f --max-time 5 'http://192.168.1.2:30180/'"), _, _))
+  EXPECT_CALL(*n.channel,
+              run(HasSubstr("curl -sS -f --max-time 5 'http://192.168.1.2:30180/'"), _, _))
       .WillOnce(Return(vmtest::mocks::result(0, "hello from the shop\n")));
-  shop::require_greeting(*n.machine, "192.168.1.2", shop::expectation_from(manifest()), std::chrono::seconds(5));
+  shop::require_greeting(*n.machine, "192.168.1.2", shop::expectation_from(manifest()),
+                         std::chrono::seconds(5));
 }
 
 TEST(Shop, AnotherAnswerIsNamed) {
   auto n = mock_node();
   ON_CALL(*n.channel, run(_, _, _)).WillByDefault(Return(vmtest::mocks::result(0, "It works!\n")));
   try {
-    shop::require_greeting(*n.machine, "192.168.1.2", shop::expectation_from(manifest()), std::chrono::seconds(5));
+    shop::require_greeting(*n.machine, "192.168.1.2", shop::expectation_from(manifest()),
+                           std::chrono::seconds(5));
     ADD_FAILURE() << "no error";
   } catch (const vmtest::k0s::CheckFailed& e) {
     EXPECT_THAT(e.summary(), HasSubstr("answered something else"));
-    EXPECT_THAT(e.findings().at(0), HasSubstr("expected \"hello from the shop\", got \"It works!\n\""));
+    EXPECT_THAT(e.findings().at(0),
+                HasSubstr("expected \"hello from the shop\", got \"It works!\n\""));
   }
 }
 

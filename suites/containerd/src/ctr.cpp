@@ -9,13 +9,13 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <set>
-#include <unistd.h>
 
 namespace vmtest::containerd {
 
@@ -42,11 +42,15 @@ std::vector<Token> tokenize(std::string_view line) {
   return out;
 }
 
-std::string_view word(std::string_view line, const Token& t) { return line.substr(t.begin, t.end - t.begin); }
+std::string_view word(std::string_view line, const Token& t) {
+  return line.substr(t.begin, t.end - t.begin);
+}
 
 bool is_number(std::string_view s) {
   if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+  });
 }
 
 // Short excerpt of output for error messages.
@@ -57,7 +61,8 @@ std::string excerpt(std::string_view text, std::size_t max = 600) {
 }
 
 [[noreturn]] void bad_table(std::string_view what, std::string_view line, std::string_view why) {
-  throw Error(fmt::format("{}: cannot parse ctr output ({}) in line: {}", what, why, excerpt(line, 300)));
+  throw Error(
+      fmt::format("{}: cannot parse ctr output ({}) in line: {}", what, why, excerpt(line, 300)));
 }
 
 // Finds the header line ("REF ..."), skipping ctr's log lines that may be
@@ -78,7 +83,9 @@ std::size_t find_header(const std::vector<std::string_view>& lines, std::string_
   return lines.size();
 }
 
-bool is_log_line(std::string_view t) { return t.substr(0, 5) == "time=" || t.substr(0, 4) == "ctr:"; }
+bool is_log_line(std::string_view t) {
+  return t.substr(0, 5) == "time=" || t.substr(0, 4) == "ctr:";
+}
 
 std::string unique_container_id() {
   static std::atomic<unsigned> counter{0};
@@ -103,8 +110,9 @@ CommandResult exec(Machine& node, const std::string& command, Duration timeout) 
 std::string exec_ok(Machine& node, const std::string& command, Duration timeout) {
   auto r = exec(node, command, timeout);
   if (r.status != 0)
-    throw CommandFailed(fmt::format("`{}` exited with status {}: {}", command, r.status, excerpt(trim(r.err))),
-                        node.context(command), r.status, r.out, r.err);
+    throw CommandFailed(
+        fmt::format("`{}` exited with status {}: {}", command, r.status, excerpt(trim(r.err))),
+        node.context(command), r.status, r.out, r.err);
   return r.out;
 }
 
@@ -115,7 +123,9 @@ std::string guest_seconds(Duration d) {
 
 }  // namespace
 
-void set_command_observer(CommandObserver o) { observer() = std::move(o); }
+void set_command_observer(CommandObserver o) {
+  observer() = std::move(o);
+}
 
 std::string CtrCommand::prefix() const {
   std::string s = binary;
@@ -137,7 +147,8 @@ std::optional<std::string> ImageRow::label(std::string_view key) const {
 
 std::string CheckRow::status_text() const {
   if (present < 0) return status;
-  return fmt::format("{} ({}/{})", status, present, required < 0 ? std::string("?") : std::to_string(required));
+  return fmt::format("{} ({}/{})", status, present,
+                     required < 0 ? std::string("?") : std::to_string(required));
 }
 
 std::map<std::string, std::string> parse_labels(std::string_view cell) {
@@ -160,13 +171,18 @@ std::map<std::string, std::string> parse_labels(std::string_view cell) {
   for (std::size_t i = 0; i < cell.size(); ++i) {
     char c = cell[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') ++depth;
-    else if ((c == '}' || c == ']') && depth > 0) --depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      ++depth;
+    else if ((c == '}' || c == ']') && depth > 0)
+      --depth;
     else if (c == ',' && depth == 0) {
       flush(i);
       start = i + 1;
@@ -188,12 +204,14 @@ std::vector<ImageRow> parse_images_ls(std::string_view text) {
     // PLATFORMS one (comma-joined or "-"); LABELS the rest. Padding between
     // columns may be any number of spaces, so words are what counts.
     auto toks = tokenize(line);
-    if (toks.size() < 6) bad_table(what, line, fmt::format("{} words, expected at least 6", toks.size()));
+    if (toks.size() < 6)
+      bad_table(what, line, fmt::format("{} words, expected at least 6", toks.size()));
     ImageRow row;
     row.ref = word(line, toks[0]);
     row.type = word(line, toks[1]);
     row.digest = word(line, toks[2]);
-    if (row.digest.find(':') == std::string::npos) bad_table(what, line, "DIGEST is not algorithm:hex");
+    if (row.digest.find(':') == std::string::npos)
+      bad_table(what, line, "DIGEST is not algorithm:hex");
     if (!is_number(word(line, toks[3]))) bad_table(what, line, "SIZE does not start with a number");
     row.size = fmt::format("{} {}", word(line, toks[3]), word(line, toks[4]));
     auto platforms = word(line, toks[5]);
@@ -234,7 +252,8 @@ std::vector<CheckRow> parse_images_check(std::string_view text) {
     // and SIZE "2.0 MiB/2.0 MiB" or "0.0 B/?": the words between STATUS and
     // the last one (UNPACKED) are SIZE.
     auto toks = tokenize(line);
-    if (toks.size() < 5) bad_table(what, line, fmt::format("{} words, expected at least 5", toks.size()));
+    if (toks.size() < 5)
+      bad_table(what, line, fmt::format("{} words, expected at least 5", toks.size()));
     CheckRow row;
     row.ref = word(line, toks[0]);
     row.type = word(line, toks[1]);
@@ -260,9 +279,11 @@ std::vector<CheckRow> parse_images_check(std::string_view text) {
     }
     if (toks.size() < next + 2) bad_table(what, line, "missing SIZE or UNPACKED");
     auto unpacked = word(line, toks.back());
-    if (unpacked != "true" && unpacked != "false") bad_table(what, line, "UNPACKED is not true or false");
+    if (unpacked != "true" && unpacked != "false")
+      bad_table(what, line, "UNPACKED is not true or false");
     row.unpacked = unpacked == "true";
-    row.size = std::string(trim(line.substr(toks[next].begin, toks[toks.size() - 2].end - toks[next].begin)));
+    row.size = std::string(
+        trim(line.substr(toks[next].begin, toks[toks.size() - 2].end - toks[next].begin)));
     rows.push_back(std::move(row));
   }
   return rows;
@@ -288,7 +309,8 @@ std::string transfer_display_name(std::string_view ref) {
   std::size_t start = 0;
   for (;;) {
     auto dash = ref.find('-', start);
-    auto part = ref.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
+    auto part =
+        ref.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
     if (!out.empty() || start > 0) out += ' ';
     if (part.substr(0, 7) == "sha256:" && part.size() == 71)
       out += fmt::format("({})", part.substr(7, 12));
@@ -311,7 +333,8 @@ ImportOutput parse_import(std::string_view text) {
     if (t.substr(0, kPrefix.size()) != kPrefix) continue;
     auto rest = t.substr(kPrefix.size());
     auto space = rest.find(' ');
-    if (space == std::string_view::npos) bad_table("ctr images import", t, "no digest after the ref");
+    if (space == std::string_view::npos)
+      bad_table("ctr images import", t, "no digest after the ref");
     out.refs.emplace_back(rest.substr(0, space));
     auto open = rest.find('(', space);
     auto close = rest.find(')', space);
@@ -324,7 +347,8 @@ ImportOutput parse_import(std::string_view text) {
   // every redraw first clears the previous one with ESC[1A ESC[2K CR, so
   // the last frame is what follows the last clear.
   auto frame = text;
-  if (auto pos = frame.rfind("\x1b[2K\r"); pos != std::string_view::npos) frame = frame.substr(pos + 5);
+  if (auto pos = frame.rfind("\x1b[2K\r"); pos != std::string_view::npos)
+    frame = frame.substr(pos + 5);
   for (auto line : lines_of(frame)) {
     if (trim(line).empty()) continue;
     auto tab = line.find('\t');
@@ -354,9 +378,10 @@ ImportOutput parse_import(std::string_view text) {
       out.digests.emplace_back(t.substr(space + 1));
   }
   if (out.format == ImportFormat::none)
-    throw Error(fmt::format("ctr images import: the output has neither containerd 1.x's \"unpacking <ref> "
-                            "(<digest>)...done\" lines nor containerd 2.x's \"saved\" rows: {}",
-                            excerpt(text, 300)));
+    throw Error(
+        fmt::format("ctr images import: the output has neither containerd 1.x's \"unpacking <ref> "
+                    "(<digest>)...done\" lines nor containerd 2.x's \"saved\" rows: {}",
+                    excerpt(text, 300)));
   return out;
 }
 
@@ -387,7 +412,8 @@ std::vector<std::string> parse_bundle_refs(std::string_view json_text, std::stri
         if (tag.is_string()) refs.push_back(tag.get<std::string>());
     }
   } else {
-    throw Error(fmt::format("{}: neither an OCI index (manifests[]) nor a Docker manifest.json (array)", source));
+    throw Error(fmt::format(
+        "{}: neither an OCI index (manifests[]) nor a Docker manifest.json (array)", source));
   }
   return refs;
 }
@@ -413,8 +439,8 @@ ImportResult import_bundle(Machine& node, const CtrCommand& ctr, std::string_vie
   auto r = exec(node, command, options.timeout);
   if (r.status != 0) {
     throw CommandFailed(
-        fmt::format("importing the bundle {} into namespace {} failed with exit status {}: {}", tar_path, ctr.ns,
-                    r.status, excerpt(trim(r.err.empty() ? r.out : r.err))),
+        fmt::format("importing the bundle {} into namespace {} failed with exit status {}: {}",
+                    tar_path, ctr.ns, r.status, excerpt(trim(r.err.empty() ? r.out : r.err))),
         node.context(command), r.status, r.out, r.err);
   }
   ImportResult result;
@@ -443,10 +469,12 @@ ImportResult import_bundle(Machine& node, const CtrCommand& ctr, std::string_vie
         if (seen.insert(ref).second) result.refs.push_back(ref);
       }
     if (!matched)
-      throw Error(fmt::format("ctr images import of {} reported \"{}\" saved, but no image in namespace {} is "
-                              "shown that way",
-                              tar_path, row, ctr.ns),
-                  node.context(command));
+      throw Error(
+          fmt::format(
+              "ctr images import of {} reported \"{}\" saved, but no image in namespace {} is "
+              "shown that way",
+              tar_path, row, ctr.ns),
+          node.context(command));
   }
   return result;
 }
@@ -456,20 +484,23 @@ std::vector<std::string> bundle_refs(Machine& node, std::string_view tar_path, D
   // carry a "./" prefix depending on how the tar was made.
   auto command = fmt::format(
       "f={}; for n in index.json ./index.json manifest.json ./manifest.json; do "
-      "if out=$(tar -xOf \"$f\" \"$n\" 2>/dev/null); then printf '%s\\n%s' \"$n\" \"$out\"; exit 0; fi; done; "
+      "if out=$(tar -xOf \"$f\" \"$n\" 2>/dev/null); then printf '%s\\n%s' \"$n\" \"$out\"; exit "
+      "0; fi; done; "
       "echo \"neither index.json nor manifest.json is in $f\" >&2; exit 1",
       shell_quote(tar_path));
   auto r = exec(node, command, timeout);
   if (r.status != 0)
-    throw CommandFailed(fmt::format("cannot read the image index of bundle {}: {}", tar_path, excerpt(trim(r.err))),
-                        node.context(command), r.status, r.out, r.err);
+    throw CommandFailed(
+        fmt::format("cannot read the image index of bundle {}: {}", tar_path, excerpt(trim(r.err))),
+        node.context(command), r.status, r.out, r.err);
   auto nl = r.out.find('\n');
   auto member = r.out.substr(0, nl);
   auto json = nl == std::string::npos ? std::string() : r.out.substr(nl + 1);
   return parse_bundle_refs(json, fmt::format("{}: {} of {}", node.name(), member, tar_path));
 }
 
-std::vector<ImageRow> list_images(Machine& node, const CtrCommand& ctr, std::string_view filter, Duration timeout) {
+std::vector<ImageRow> list_images(Machine& node, const CtrCommand& ctr, std::string_view filter,
+                                  Duration timeout) {
   auto command = fmt::format("{} images ls", ctr.prefix());
   if (!filter.empty()) command += " " + shell_quote(filter);
   auto out = exec_ok(node, command, timeout);
@@ -481,10 +512,12 @@ std::vector<ImageRow> list_images(Machine& node, const CtrCommand& ctr, std::str
 }
 
 std::vector<std::string> list_image_refs(Machine& node, const CtrCommand& ctr, Duration timeout) {
-  return parse_images_ls_quiet(exec_ok(node, fmt::format("{} images ls -q", ctr.prefix()), timeout));
+  return parse_images_ls_quiet(
+      exec_ok(node, fmt::format("{} images ls -q", ctr.prefix()), timeout));
 }
 
-std::vector<CheckRow> check_images(Machine& node, const CtrCommand& ctr, std::string_view filter, Duration timeout) {
+std::vector<CheckRow> check_images(Machine& node, const CtrCommand& ctr, std::string_view filter,
+                                   Duration timeout) {
   auto command = fmt::format("{} images check", ctr.prefix());
   if (!filter.empty()) command += " " + shell_quote(filter);
   // ctr exits 1 when it cannot check one image (content missing) but still
@@ -503,8 +536,8 @@ std::vector<CheckRow> check_images(Machine& node, const CtrCommand& ctr, std::st
   return rows;
 }
 
-std::map<std::string, std::string> image_labels(Machine& node, const CtrCommand& ctr, std::string_view ref,
-                                                Duration timeout) {
+std::map<std::string, std::string> image_labels(Machine& node, const CtrCommand& ctr,
+                                                std::string_view ref, Duration timeout) {
   auto filter = fmt::format("name=={}", ref);
   for (auto& row : list_images(node, ctr, filter, timeout))
     if (row.ref == ref) return row.labels;
@@ -520,20 +553,25 @@ std::vector<ImageProblem> evaluate_images(const std::vector<std::string>& expect
   std::set<std::string> seen;
   for (const auto& ref : expected) {
     if (!seen.insert(ref).second) continue;
-    auto row = std::find_if(listed.begin(), listed.end(), [&](const ImageRow& r) { return r.ref == ref; });
+    auto row =
+        std::find_if(listed.begin(), listed.end(), [&](const ImageRow& r) { return r.ref == ref; });
     if (row == listed.end()) {
       problems.push_back({ref, "not listed by ctr images ls"});
       continue;
     }
     if (expectations.complete) {
-      auto check = std::find_if(checked.begin(), checked.end(), [&](const CheckRow& r) { return r.ref == ref; });
+      auto check = std::find_if(checked.begin(), checked.end(),
+                                [&](const CheckRow& r) { return r.ref == ref; });
       if (check == checked.end())
         problems.push_back({ref, "listed, but ctr images check did not report it"});
       else if (!check->complete())
-        problems.push_back({ref, fmt::format("status {} (content missing: wrong architecture or truncated bundle?), "
-                                             "platforms {}",
-                                             check->status_text(),
-                                             row->platforms.empty() ? "-" : fmt::format("{}", fmt::join(row->platforms, ",")))});
+        problems.push_back(
+            {ref, fmt::format(
+                      "status {} (content missing: wrong architecture or truncated bundle?), "
+                      "platforms {}",
+                      check->status_text(),
+                      row->platforms.empty() ? "-"
+                                             : fmt::format("{}", fmt::join(row->platforms, ",")))});
     }
     auto labels_text = [&] {
       if (row->labels.empty()) return std::string("-");
@@ -542,8 +580,8 @@ std::vector<ImageProblem> evaluate_images(const std::vector<std::string>& expect
       return fmt::format("{}", fmt::join(kv, ","));
     };
     if (expectations.pinned && !row->pinned())
-      problems.push_back({ref, fmt::format("not pinned ({}={} missing; labels: {})", kPinnedLabel, kPinnedValue,
-                                           labels_text())});
+      problems.push_back({ref, fmt::format("not pinned ({}={} missing; labels: {})", kPinnedLabel,
+                                           kPinnedValue, labels_text())});
     for (const auto& [key, value] : expectations.labels) {
       auto have = row->label(key);
       if (!have)
@@ -570,31 +608,36 @@ void require_images(Machine& node, const CtrCommand& ctr, const std::vector<std:
   if (problems.empty()) return;
   std::set<std::string> refs;
   for (const auto& p : problems) refs.insert(p.ref);
-  std::string message = fmt::format("{} of {} expected images in namespace {} are not usable:", refs.size(),
-                                    std::set<std::string>(expected.begin(), expected.end()).size(), ctr.ns);
+  std::string message =
+      fmt::format("{} of {} expected images in namespace {} are not usable:", refs.size(),
+                  std::set<std::string>(expected.begin(), expected.end()).size(), ctr.ns);
   for (const auto& p : problems) message += fmt::format("\n  {}: {}", p.ref, p.problem);
-  throw ImagesMissing(std::move(message), node.context(fmt::format("{} images ls; {} images check", ctr.prefix(),
-                                                                   ctr.prefix())),
-                      std::move(problems));
+  throw ImagesMissing(
+      std::move(message),
+      node.context(fmt::format("{} images ls; {} images check", ctr.prefix(), ctr.prefix())),
+      std::move(problems));
 }
 
 bool is_network_failure(std::string_view err) {
   if (err.find("containerd.sock") != std::string_view::npos) return false;
-  for (std::string_view cause : {"dial tcp", "no such host", "network is unreachable", "no route to host",
-                                 "connection refused", "i/o timeout", "Temporary failure in name resolution"})
+  for (std::string_view cause :
+       {"dial tcp", "no such host", "network is unreachable", "no route to host",
+        "connection refused", "i/o timeout", "Temporary failure in name resolution"})
     if (err.find(cause) != std::string_view::npos) return true;
   return false;
 }
 
-std::string require_pull_fails(Machine& node, const CtrCommand& ctr, std::string_view ref, Duration timeout) {
-  auto command = fmt::format("timeout -s KILL {} {} images pull {}", guest_seconds(timeout), ctr.prefix(),
-                             shell_quote(ref));
+std::string require_pull_fails(Machine& node, const CtrCommand& ctr, std::string_view ref,
+                               Duration timeout) {
+  auto command = fmt::format("timeout -s KILL {} {} images pull {}", guest_seconds(timeout),
+                             ctr.prefix(), shell_quote(ref));
   auto r = exec(node, command, timeout + std::chrono::seconds(30));
   if (r.status == 0)
-    throw CommandFailed(fmt::format("pulling {} from its registry succeeded: this node reaches a registry, so "
-                                    "nothing here proves the images came from the bundle",
-                                    ref),
-                        node.context(command), r.status, r.out, r.err);
+    throw CommandFailed(
+        fmt::format("pulling {} from its registry succeeded: this node reaches a registry, so "
+                    "nothing here proves the images came from the bundle",
+                    ref),
+        node.context(command), r.status, r.out, r.err);
   if (r.status == 127)
     throw CommandFailed(fmt::format("cannot try to pull {}: the command was not found ({})", ref,
                                     excerpt(trim(r.err))),
@@ -605,10 +648,11 @@ std::string require_pull_fails(Machine& node, const CtrCommand& ctr, std::string
   // down, a bad reference or a full disk fail the pull too and prove nothing
   // about the node's isolation.
   if (!is_network_failure(r.err))
-    throw CommandFailed(fmt::format("pulling {} failed, but not for a network reason, so it proves nothing about "
-                                    "the node being offline: {}",
-                                    ref, excerpt(trim(r.err))),
-                        node.context(command), r.status, r.out, r.err);
+    throw CommandFailed(
+        fmt::format("pulling {} failed, but not for a network reason, so it proves nothing about "
+                    "the node being offline: {}",
+                    ref, excerpt(trim(r.err))),
+        node.context(command), r.status, r.out, r.err);
   return std::string(trim(r.err));
 }
 
@@ -621,30 +665,35 @@ RunResult run_container(Machine& node, const CtrCommand& ctr, std::string_view r
   // namespace with only loopback. The trailing cleanup removes the container
   // if ctr was killed before --rm could.
   auto command = fmt::format(
-      "set +e; {0} run --rm {1} {2}{3}; s=$?; {0} containers rm {2} >/dev/null 2>&1; exit $s", ctr.prefix(),
-      shell_quote(ref), id, args);
+      "set +e; {0} run --rm {1} {2}{3}; s=$?; {0} containers rm {2} >/dev/null 2>&1; exit $s",
+      ctr.prefix(), shell_quote(ref), id, args);
   auto r = exec(node, command, timeout);
   if (r.status != 0) {
     for (auto line : lines_of(r.err)) {
       if (trim(line).substr(0, 4) == "ctr:")
-        throw CommandFailed(fmt::format("cannot run a container from image {}: {}", ref, trim(line)),
-                            node.context(command), r.status, r.out, r.err);
+        throw CommandFailed(
+            fmt::format("cannot run a container from image {}: {}", ref, trim(line)),
+            node.context(command), r.status, r.out, r.err);
     }
   }
   return RunResult{r.status, std::move(r.out), std::move(r.err)};
 }
 
-void require_no_network(Machine& node, const CtrCommand& ctr, std::string_view ref, Duration timeout) {
+void require_no_network(Machine& node, const CtrCommand& ctr, std::string_view ref,
+                        Duration timeout) {
   auto r = run_container(node, ctr, ref, {"cat", "/proc/net/dev"}, timeout);
   if (r.status != 0)
-    throw CommandFailed(fmt::format("cat /proc/net/dev in a container from {} exited with status {}: {}", ref,
-                                    r.status, excerpt(trim(r.err))),
-                        node.context(), r.status, r.out, r.err);
+    throw CommandFailed(
+        fmt::format("cat /proc/net/dev in a container from {} exited with status {}: {}", ref,
+                    r.status, excerpt(trim(r.err))),
+        node.context(), r.status, r.out, r.err);
   auto names = parse_proc_net_dev(r.out);
   if (names != std::vector<std::string>{"lo"})
-    throw Error(fmt::format("a container from {} has network interfaces [{}]; expected only lo (no network)", ref,
-                            fmt::join(names, ", ")),
-                node.context());
+    throw Error(
+        fmt::format(
+            "a container from {} has network interfaces [{}]; expected only lo (no network)", ref,
+            fmt::join(names, ", ")),
+        node.context());
 }
 
 }  // namespace vmtest::containerd

@@ -20,7 +20,8 @@ TEST(CtrParse, ImagesLsOfARealImport) {
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0].ref, "docker.io/vmtest/busybox:1");
   EXPECT_EQ(rows[0].type, "application/vnd.oci.image.manifest.v1+json");
-  EXPECT_EQ(rows[0].digest, "sha256:1b6f1384d31bfd474fe52e0b2acd640ddcef9ee02da13cb212b8fe6355f4450a");
+  EXPECT_EQ(rows[0].digest,
+            "sha256:1b6f1384d31bfd474fe52e0b2acd640ddcef9ee02da13cb212b8fe6355f4450a");
   EXPECT_EQ(rows[0].size, "2.0 MiB");
   EXPECT_THAT(rows[0].platforms, ElementsAre("linux/amd64"));
   EXPECT_EQ(rows[0].label("io.cri-containerd.image"), "managed");
@@ -32,7 +33,8 @@ TEST(CtrParse, ImagesLsReadsPinnedAndBundleLabels) {
   auto rows = parse_images_ls(recording("ls-labelled.stdout"));
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_TRUE(rows[0].pinned());
-  EXPECT_EQ(rows[0].label(kBundlePathsLabel), R"({"/var/lib/k0s/images/bundle.tar":"1970-01-01T00:00:01Z"})");
+  EXPECT_EQ(rows[0].label(kBundlePathsLabel),
+            R"({"/var/lib/k0s/images/bundle.tar":"1970-01-01T00:00:01Z"})");
   EXPECT_EQ(rows[0].labels.size(), 3u);
   EXPECT_FALSE(rows[1].pinned());
 }
@@ -54,16 +56,20 @@ TEST(CtrParse, ImagesLsUnalignedAsInTheReference) {
   // Single spaces between cells, a JSON label with a comma inside, padding at the end.
   std::string text =
       "REF TYPE DIGEST SIZE PLATFORMS LABELS\n"
-      "quay.io/k0sproject/coredns:1.14.2-0 application/vnd.oci.image.index.v1+json sha256:aa 21.7 MiB "
-      "linux/amd64,linux/arm/v7,linux/arm64 io.cri-containerd.pinned=pinned,io.k0sproject.ocibundle-paths="
-      "{\"/var/lib/k0s/images/a.tar\":\"1970-01-01T00:00:01Z\",\"/var/lib/k0s/images/b.tar\":\"2026-08-20T10:00:00Z\"}   \n";
+      "quay.io/k0sproject/coredns:1.14.2-0 application/vnd.oci.image.index.v1+json sha256:aa 21.7 "
+      "MiB "
+      "linux/amd64,linux/arm/v7,linux/arm64 "
+      "io.cri-containerd.pinned=pinned,io.k0sproject.ocibundle-paths="
+      "{\"/var/lib/k0s/images/a.tar\":\"1970-01-01T00:00:01Z\",\"/var/lib/k0s/images/"
+      "b.tar\":\"2026-08-20T10:00:00Z\"}   \n";
   auto rows = parse_images_ls(text);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].size, "21.7 MiB");
   EXPECT_THAT(rows[0].platforms, ElementsAre("linux/amd64", "linux/arm/v7", "linux/arm64"));
   EXPECT_TRUE(rows[0].pinned());
-  EXPECT_EQ(rows[0].label(kBundlePathsLabel),
-            R"({"/var/lib/k0s/images/a.tar":"1970-01-01T00:00:01Z","/var/lib/k0s/images/b.tar":"2026-08-20T10:00:00Z"})");
+  EXPECT_EQ(
+      rows[0].label(kBundlePathsLabel),
+      R"({"/var/lib/k0s/images/a.tar":"1970-01-01T00:00:01Z","/var/lib/k0s/images/b.tar":"2026-08-20T10:00:00Z"})");
 }
 
 TEST(CtrParse, ImagesLsRejectsSomethingElse) {
@@ -77,10 +83,11 @@ TEST(CtrParse, ImagesLsRejectsSomethingElse) {
 }
 
 TEST(CtrParse, ImagesLsQuiet) {
-  EXPECT_THAT(parse_images_ls_quiet(recording("ls-q.stdout")),
-              ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1",
-                          "sha256:8a7c81781494494a4044b5718e7ced0af67e70eeedc06e9cf2252b904efb92e0",
-                          "sha256:bccd1b82afa49baf6e9e2a76893d18d2560d84602443e9d46481dc88dac71806"));
+  EXPECT_THAT(
+      parse_images_ls_quiet(recording("ls-q.stdout")),
+      ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1",
+                  "sha256:8a7c81781494494a4044b5718e7ced0af67e70eeedc06e9cf2252b904efb92e0",
+                  "sha256:bccd1b82afa49baf6e9e2a76893d18d2560d84602443e9d46481dc88dac71806"));
 }
 
 TEST(CtrParse, ImagesCheckComplete) {
@@ -142,8 +149,10 @@ TEST(CtrParse, BundleRefsOfAnOciLayoutAndADockerArchive) {
      "annotations":{"org.opencontainers.image.ref.name":"docker.io/vmtest/echo:1"}}]})";
   EXPECT_THAT(parse_bundle_refs(oci, "index.json"),
               ElementsAre("quay.io/k0sproject/pause:3.10.1", "docker.io/vmtest/echo:1"));
-  auto docker = R"([{"Config":"c.json","RepoTags":["docker.io/library/nginx:1.31.3-alpine"],"Layers":["l.tar"]}])";
-  EXPECT_THAT(parse_bundle_refs(docker, "manifest.json"), ElementsAre("docker.io/library/nginx:1.31.3-alpine"));
+  auto docker =
+      R"([{"Config":"c.json","RepoTags":["docker.io/library/nginx:1.31.3-alpine"],"Layers":["l.tar"]}])";
+  EXPECT_THAT(parse_bundle_refs(docker, "manifest.json"),
+              ElementsAre("docker.io/library/nginx:1.31.3-alpine"));
   try {
     parse_bundle_refs("{\"x\":1}", "wrkr1: index.json of /b.tar");
     FAIL() << "no throw";
@@ -155,21 +164,24 @@ TEST(CtrParse, BundleRefsOfAnOciLayoutAndADockerArchive) {
 
 TEST(CtrParse, ProcNetDev) {
   EXPECT_THAT(parse_proc_net_dev(recording("run-netdev.stdout")), ElementsAre("lo"));
-  EXPECT_THAT(parse_proc_net_dev(recording("run-nohost.stdout")), ElementsAre("lo", "ifb0", "ifb1", "eth0"));
+  EXPECT_THAT(parse_proc_net_dev(recording("run-nohost.stdout")),
+              ElementsAre("lo", "ifb0", "ifb1", "eth0"));
 }
 
 TEST(CtrEvaluate, AllFine) {
   auto listed = parse_images_ls(recording("ls-labelled.stdout"));
   auto checked = parse_images_check(recording("check-all.stdout"));
-  EXPECT_THAT(evaluate_images({"docker.io/vmtest/busybox:1"}, listed, checked, {.complete = true, .pinned = true}),
+  EXPECT_THAT(evaluate_images({"docker.io/vmtest/busybox:1"}, listed, checked,
+                              {.complete = true, .pinned = true}),
               IsEmpty());
 }
 
 TEST(CtrEvaluate, MissingUnpinnedIncomplete) {
   auto listed = parse_images_ls(recording("ls-labelled.stdout"));
   auto checked = parse_images_check(recording("check-incomplete.stdout"));
-  auto problems = evaluate_images({"docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1", "docker.io/vmtest/gone:1"},
-                                  listed, checked, {.complete = true, .pinned = true});
+  auto problems = evaluate_images(
+      {"docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1", "docker.io/vmtest/gone:1"}, listed,
+      checked, {.complete = true, .pinned = true});
   ASSERT_EQ(problems.size(), 4u);
   EXPECT_EQ(problems[0].ref, "docker.io/vmtest/busybox:1");
   EXPECT_EQ(problems[0].problem, "listed, but ctr images check did not report it");
@@ -177,19 +189,22 @@ TEST(CtrEvaluate, MissingUnpinnedIncomplete) {
   EXPECT_THAT(problems[1].problem, HasSubstr("status incomplete (2/3)"));
   EXPECT_EQ(problems[2].ref, "docker.io/vmtest/echo:1");
   EXPECT_EQ(problems[2].problem,
-            "not pinned (io.cri-containerd.pinned=pinned missing; labels: io.cri-containerd.image=managed)");
+            "not pinned (io.cri-containerd.pinned=pinned missing; labels: "
+            "io.cri-containerd.image=managed)");
   EXPECT_EQ(problems[3].ref, "docker.io/vmtest/gone:1");
   EXPECT_EQ(problems[3].problem, "not listed by ctr images ls");
 }
 
 TEST(CtrEvaluate, RequiredLabels) {
   auto listed = parse_images_ls(recording("ls-labelled.stdout"));
-  ImageExpectations want{.complete = false, .pinned = false, .labels = {{std::string(kBundlePathsLabel), ""}}};
+  ImageExpectations want{
+      .complete = false, .pinned = false, .labels = {{std::string(kBundlePathsLabel), ""}}};
   EXPECT_THAT(evaluate_images({"docker.io/vmtest/busybox:1"}, listed, {}, want), IsEmpty());
   auto problems = evaluate_images({"docker.io/vmtest/echo:1"}, listed, {}, want);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].problem,
-            "label io.k0sproject.ocibundle-paths missing (labels: io.cri-containerd.image=managed)");
+  EXPECT_EQ(
+      problems[0].problem,
+      "label io.k0sproject.ocibundle-paths missing (labels: io.cri-containerd.image=managed)");
 }
 
 }  // namespace
@@ -201,10 +216,12 @@ namespace {
 TEST(CtrImportForms, Containerd1UnpackLines) {
   auto out = parse_import(testing::recording("import.stdout"));
   EXPECT_EQ(out.format, ImportFormat::unpack_lines);
-  EXPECT_THAT(out.refs, ::testing::ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1"));
-  EXPECT_THAT(out.digests, ::testing::ElementsAre(
-                               "sha256:1b6f1384d31bfd474fe52e0b2acd640ddcef9ee02da13cb212b8fe6355f4450a",
-                               "sha256:8f328cf4bb0fa52ad2b9c5db6545515a209b8be76b84d5d3da965179d4f7e444"));
+  EXPECT_THAT(out.refs,
+              ::testing::ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1"));
+  EXPECT_THAT(out.digests,
+              ::testing::ElementsAre(
+                  "sha256:1b6f1384d31bfd474fe52e0b2acd640ddcef9ee02da13cb212b8fe6355f4450a",
+                  "sha256:8f328cf4bb0fa52ad2b9c5db6545515a209b8be76b84d5d3da965179d4f7e444"));
 }
 
 TEST(CtrImportForms, Containerd2ProgressTableLastFrame) {
@@ -212,18 +229,21 @@ TEST(CtrImportForms, Containerd2ProgressTableLastFrame) {
   EXPECT_EQ(out.format, ImportFormat::transfer_progress);
   EXPECT_TRUE(out.refs.empty());
   // The first frame's row is cleared and redrawn: each image once.
-  EXPECT_THAT(out.saved, ::testing::ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1"));
+  EXPECT_THAT(out.saved,
+              ::testing::ElementsAre("docker.io/vmtest/busybox:1", "docker.io/vmtest/echo:1"));
   EXPECT_THAT(out.digests, ::testing::SizeIs(2));
   EXPECT_EQ(out.status, "Importing");
 }
 
 TEST(CtrImportForms, Containerd2DisplayNames) {
   EXPECT_EQ(transfer_display_name("docker.io/vmtest/echo:1"), "docker.io/vmtest/echo:1");
-  EXPECT_EQ(transfer_display_name("quay.io/k0sproject/kube-proxy:v1.35.7"), "quay.io/k0sproject/kube proxy:v1.35.7");
+  EXPECT_EQ(transfer_display_name("quay.io/k0sproject/kube-proxy:v1.35.7"),
+            "quay.io/k0sproject/kube proxy:v1.35.7");
   // Cut at 40 characters.
   EXPECT_EQ(transfer_display_name("quay.io/k0sproject/apiserver-network-proxy-agent:v0.34.0-k0s.2"),
             "quay.io/k0sproject/apiserver network pro");
-  EXPECT_EQ(transfer_display_name("sha256:8a7c81781494494a4044b5718e7ced0af67e70eeedc06e9cf2252b904efb92e0"),
+  EXPECT_EQ(transfer_display_name(
+                "sha256:8a7c81781494494a4044b5718e7ced0af67e70eeedc06e9cf2252b904efb92e0"),
             "(8a7c81781494)");
 }
 

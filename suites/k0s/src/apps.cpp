@@ -41,7 +41,9 @@ const json& condition(const json& obj, std::string_view type) {
       if (str(c, "type") == type) return c;
   return null_value;
 }
-bool condition_true(const json& obj, std::string_view type) { return str(condition(obj, type), "status") == "True"; }
+bool condition_true(const json& obj, std::string_view type) {
+  return str(condition(obj, type), "status") == "True";
+}
 std::string reason_of(const json& c) {
   auto reason = str(c, "reason");
   auto message = str(c, "message");
@@ -57,8 +59,9 @@ long long wanted_replicas(const json& obj) {
 std::string generation_lag(const json& obj) {
   auto generation = num(member(obj, "metadata"), "generation");
   auto observed = num(member(obj, "status"), "observedGeneration");
-  return observed < generation ? fmt::format("generation {} not observed yet (at {})", generation, observed)
-                               : std::string();
+  return observed < generation
+             ? fmt::format("generation {} not observed yet (at {})", generation, observed)
+             : std::string();
 }
 
 Findings deployment_findings(const json& obj, const std::string& ref) {
@@ -77,8 +80,9 @@ Findings statefulset_findings(const json& obj, const std::string& ref) {
   // rollout without partition is done when currentRevision reached updateRevision.
   bool revision_done = str(st, "currentRevision") == str(st, "updateRevision") || updated >= want;
   if (lag.empty() && ready >= want && revision_done) return {};
-  auto text = fmt::format("{}: {} of {} replicas ready (updated {}, current revision {}, update revision {})", ref,
-                          ready, want, updated, str(st, "currentRevision"), str(st, "updateRevision"));
+  auto text = fmt::format(
+      "{}: {} of {} replicas ready (updated {}, current revision {}, update revision {})", ref,
+      ready, want, updated, str(st, "currentRevision"), str(st, "updateRevision"));
   if (!lag.empty()) text += "; " + lag;
   return {text};
 }
@@ -90,20 +94,25 @@ Findings daemonset_findings_of(const json& obj, const std::string& ref) {
   auto available = num(st, "numberAvailable");
   auto lag = generation_lag(obj);
   if (desired == 0 && lag.empty())
-    return {fmt::format("{}: scheduled on no node (no node matches its nodeSelector, affinity or tolerations)", ref)};
+    return {fmt::format(
+        "{}: scheduled on no node (no node matches its nodeSelector, affinity or tolerations)",
+        ref)};
   if (lag.empty() && updated >= desired && available >= desired) return {};
-  auto text = fmt::format("{}: {} of {} pods available (updated {}, unavailable {}, misscheduled {})", ref, available,
-                          desired, updated, num(st, "numberUnavailable"), num(st, "numberMisscheduled"));
+  auto text = fmt::format(
+      "{}: {} of {} pods available (updated {}, unavailable {}, misscheduled {})", ref, available,
+      desired, updated, num(st, "numberUnavailable"), num(st, "numberMisscheduled"));
   if (!lag.empty()) text += "; " + lag;
   return {text};
 }
 
 Findings job_findings(const json& obj, const std::string& ref) {
   if (condition_true(obj, "Complete")) return {};
-  if (terminally_failed(obj)) return {fmt::format("{}: failed: {}", ref, reason_of(condition(obj, "Failed")))};
+  if (terminally_failed(obj))
+    return {fmt::format("{}: failed: {}", ref, reason_of(condition(obj, "Failed")))};
   const auto& st = member(obj, "status");
   const auto& completions = member(member(obj, "spec"), "completions");
-  return {fmt::format("{}: not complete: {} of {} succeeded (active {}, failed {})", ref, num(st, "succeeded"),
+  return {fmt::format("{}: not complete: {} of {} succeeded (active {}, failed {})", ref,
+                      num(st, "succeeded"),
                       completions.is_number() ? completions.get<long long>() : 1, num(st, "active"),
                       num(st, "failed"))};
 }
@@ -112,8 +121,10 @@ Findings pod_findings(const json& obj, const std::string& ref) {
   auto phase = str(member(obj, "status"), "phase");
   if (phase == "Succeeded" || (phase == "Running" && condition_true(obj, "Ready"))) return {};
   const auto& ready = condition(obj, "Ready");
-  return {fmt::format("{}: phase {}{}", ref, phase.empty() ? "(none)" : phase,
-                      ready.is_null() ? std::string() : fmt::format(", Ready={} ({})", str(ready, "status"), reason_of(ready)))};
+  return {fmt::format(
+      "{}: phase {}{}", ref, phase.empty() ? "(none)" : phase,
+      ready.is_null() ? std::string()
+                      : fmt::format(", Ready={} ({})", str(ready, "status"), reason_of(ready)))};
 }
 
 Findings service_findings(const json& obj, const std::string& ref, const json& slices) {
@@ -131,7 +142,9 @@ Findings service_findings(const json& obj, const std::string& ref, const json& s
       if (ready.is_boolean() && !ready.get<bool>()) {
         const auto& addrs = member(ep, "addresses");
         f.push_back(fmt::format("{}: endpoint {} (pod {} on {}) is not ready", ref,
-                                addrs.is_array() && !addrs.empty() && addrs[0].is_string() ? addrs[0].get<std::string>() : "?",
+                                addrs.is_array() && !addrs.empty() && addrs[0].is_string()
+                                    ? addrs[0].get<std::string>()
+                                    : "?",
                                 str(member(ep, "targetRef"), "name"), str(ep, "nodeName")));
       }
     }
@@ -140,10 +153,13 @@ Findings service_findings(const json& obj, const std::string& ref, const json& s
     const auto& selector = member(member(obj, "spec"), "selector");
     if (selector.is_object() && !selector.empty()) {
       std::vector<std::string> pairs;
-      for (auto& [k, v] : selector.items()) pairs.push_back(fmt::format("{}={}", k, v.is_string() ? v.get<std::string>() : v.dump()));
-      f.push_back(fmt::format("{}: no endpoints (no ready pod matches its selector {})", ref, fmt::join(pairs, ",")));
+      for (auto& [k, v] : selector.items())
+        pairs.push_back(fmt::format("{}={}", k, v.is_string() ? v.get<std::string>() : v.dump()));
+      f.push_back(fmt::format("{}: no endpoints (no ready pod matches its selector {})", ref,
+                              fmt::join(pairs, ",")));
     } else {
-      f.push_back(fmt::format("{}: no endpoints (it has no selector and nothing wrote an EndpointSlice for it)", ref));
+      f.push_back(fmt::format(
+          "{}: no endpoints (it has no selector and nothing wrote an EndpointSlice for it)", ref));
     }
   }
   return f;
@@ -151,8 +167,9 @@ Findings service_findings(const json& obj, const std::string& ref, const json& s
 
 std::string slices_command(const K0sConfig& cfg, const json& svc) {
   auto ns = str(member(svc, "metadata"), "namespace");
-  return fmt::format("{} get endpointslices -n {} -l kubernetes.io/service-name={} -o json", cfg.kubectl(),
-                     shell_quote(ns.empty() ? "default" : ns), shell_quote(str(member(svc, "metadata"), "name")));
+  return fmt::format("{} get endpointslices -n {} -l kubernetes.io/service-name={} -o json",
+                     cfg.kubectl(), shell_quote(ns.empty() ? "default" : ns),
+                     shell_quote(str(member(svc, "metadata"), "name")));
 }
 
 std::string get_command(const K0sConfig& cfg) {
@@ -167,7 +184,8 @@ std::vector<json> listed_objects(const json& doc) {
   auto kind = str(doc, "kind");
   if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0) {
     const auto& items = member(doc, "items");
-    if (!items.is_array()) throw Error(fmt::format("expected a List with an items array, got {}", describe_shape(doc)));
+    if (!items.is_array())
+      throw Error(fmt::format("expected a List with an items array, got {}", describe_shape(doc)));
     return std::vector<json>(items.begin(), items.end());
   }
   return {doc};
@@ -183,7 +201,9 @@ bool needs_endpoints(const json& obj) {
   return str(obj, "kind") == "Service" && str(member(obj, "spec"), "type") != "ExternalName";
 }
 
-bool terminally_failed(const json& obj) { return str(obj, "kind") == "Job" && condition_true(obj, "Failed"); }
+bool terminally_failed(const json& obj) {
+  return str(obj, "kind") == "Job" && condition_true(obj, "Failed");
+}
 
 Findings object_findings(const json& obj, const json& endpointslices) {
   auto kind = str(obj, "kind");
@@ -199,20 +219,23 @@ Findings object_findings(const json& obj, const json& endpointslices) {
 
 void deploy_apps(Machine& leader, const K0sConfig& cfg, const std::filesystem::path& host_path) {
   if (!std::filesystem::exists(host_path))
-    throw Error(fmt::format("the workload manifests {} (value workloadManifests) do not exist on the host; is the "
-                            "store path in the check's inputs?",
-                            host_path.string()));
+    throw Error(fmt::format(
+        "the workload manifests {} (value workloadManifests) do not exist on the host; is the "
+        "store path in the check's inputs?",
+        host_path.string()));
   run_succeed(leader, fmt::format("rm -rf {}", kAppsGuestPath), cfg.timeouts.command);
   leader.copy_from_host(host_path, kAppsGuestPath, cfg.timeouts.command);
   auto command = fmt::format("{} apply -R -f {}", cfg.kubectl(), kAppsGuestPath);
   auto result = run_command(leader, command, cfg.timeouts.command);
   if (result.status != 0)
-    throw CheckFailed(fmt::format("kubectl apply of the workload manifests {} failed (exit {}):", host_path.string(),
-                                  result.status),
-                      {std::string(result.err.empty() ? result.out : result.err)}, leader.context(command));
+    throw CheckFailed(fmt::format("kubectl apply of the workload manifests {} failed (exit {}):",
+                                  host_path.string(), result.status),
+                      {std::string(result.err.empty() ? result.out : result.err)},
+                      leader.context(command));
 }
 
-void wait_apps_ready(Machine& leader, const K0sConfig& cfg, const std::filesystem::path& host_path) {
+void wait_apps_ready(Machine& leader, const K0sConfig& cfg,
+                     const std::filesystem::path& host_path) {
   auto get = get_command(cfg);
   auto deadline = Deadline::after(cfg.timeouts.rollout);
   Findings last;
@@ -227,7 +250,8 @@ void wait_apps_ready(Machine& leader, const K0sConfig& cfg, const std::filesyste
       total = objects.size();
       for (const auto& obj : objects) {
         json slices;
-        if (needs_endpoints(obj)) slices = run_json_list(leader, slices_command(cfg, obj), cfg.timeouts.command);
+        if (needs_endpoints(obj))
+          slices = run_json_list(leader, slices_command(cfg, obj), cfg.timeouts.command);
         auto f = object_findings(obj, slices);
         if (!f.empty()) {
           ++not_ready;
@@ -258,20 +282,26 @@ void wait_apps_ready(Machine& leader, const K0sConfig& cfg, const std::filesyste
     }
   }
   auto summary =
-      total == 0 ? fmt::format("the workload manifests {} declare nothing kubectl could get within {}:",
-                               host_path.string(), describe_seconds(cfg.timeouts.rollout))
-      : failed_job ? fmt::format("{} of {} objects of the workload manifests {} are not ready, and a Job failed:",
-                                 not_ready, total, host_path.string())
-                   : fmt::format("{} of {} objects of the workload manifests {} are not ready within {}:", not_ready,
-                                 total, host_path.string(), describe_seconds(cfg.timeouts.rollout));
+      total == 0
+          ? fmt::format("the workload manifests {} declare nothing kubectl could get within {}:",
+                        host_path.string(), describe_seconds(cfg.timeouts.rollout))
+      : failed_job
+          ? fmt::format(
+                "{} of {} objects of the workload manifests {} are not ready, and a Job failed:",
+                not_ready, total, host_path.string())
+          : fmt::format(
+                "{} of {} objects of the workload manifests {} are not ready within {}:", not_ready,
+                total, host_path.string(), describe_seconds(cfg.timeouts.rollout));
   throw CheckFailed(summary, last, leader.context(get));
 }
 
 void delete_apps(Machine& leader, const K0sConfig& cfg) {
-  run_succeed(leader,
-              fmt::format("{} delete -R -f {} --ignore-not-found --wait=true --timeout={}s", cfg.kubectl(), kAppsGuestPath,
-                          std::chrono::duration_cast<std::chrono::seconds>(cfg.timeouts.rollout).count()),
-              cfg.timeouts.rollout + cfg.timeouts.command);
+  run_succeed(
+      leader,
+      fmt::format("{} delete -R -f {} --ignore-not-found --wait=true --timeout={}s", cfg.kubectl(),
+                  kAppsGuestPath,
+                  std::chrono::duration_cast<std::chrono::seconds>(cfg.timeouts.rollout).count()),
+      cfg.timeouts.rollout + cfg.timeouts.command);
 }
 
 }  // namespace vmtest::k0s

@@ -26,20 +26,22 @@ std::string render(const std::string& summary, const std::vector<std::string>& f
 
 }  // namespace
 
-CheckFailed::CheckFailed(std::string summary, std::vector<std::string> findings, ErrorContext context)
+CheckFailed::CheckFailed(std::string summary, std::vector<std::string> findings,
+                         ErrorContext context)
     : Error(render(summary, findings), std::move(context)),
       summary_(std::move(summary)),
       findings_(std::move(findings)) {}
 
-void require_no_findings(Machine& node, std::string summary, const std::vector<std::string>& findings,
-                         std::string command) {
+void require_no_findings(Machine& node, std::string summary,
+                         const std::vector<std::string>& findings, std::string command) {
   if (findings.empty()) return;
   throw CheckFailed(std::move(summary), findings, node.context(std::move(command)));
 }
 
 std::string describe_seconds(Duration d) {
   double s = seconds(d);
-  if (s == static_cast<double>(static_cast<long long>(s))) return fmt::format("{} s", static_cast<long long>(s));
+  if (s == static_cast<double>(static_cast<long long>(s)))
+    return fmt::format("{} s", static_cast<long long>(s));
   return fmt::format("{:.1f} s", s);
 }
 
@@ -59,15 +61,17 @@ void poll(Machine& node, std::string_view what, Duration timeout, Duration inter
     if (deadline.expired() || deadline.remaining() < interval) break;
     std::this_thread::sleep_for(interval);
   }
-  throw CheckFailed(fmt::format("{} not reached within {}; last seen:", what, describe_seconds(timeout)), last,
-                    node.context(std::move(command)));
+  throw CheckFailed(
+      fmt::format("{} not reached within {}; last seen:", what, describe_seconds(timeout)), last,
+      node.context(std::move(command)));
 }
 
 Transcript::Transcript() {
   // The containerd layer runs its own commands; keep them with ours.
-  containerd::set_command_observer([this](Machine& node, const std::string& command, const CommandResult& r) {
-    add({node.name(), command, r.status, r.out, r.err, r.timed_out, {}});
-  });
+  containerd::set_command_observer(
+      [this](Machine& node, const std::string& command, const CommandResult& r) {
+        add({node.name(), command, r.status, r.out, r.err, r.timed_out, {}});
+      });
 }
 
 Transcript& Transcript::current() {
@@ -92,7 +96,8 @@ void Transcript::add(CommandRecord record) {
     break;
   }
   records_.push_back(std::move(record));
-  if (records_.size() > kMaxRecords) records_.erase(records_.begin() + static_cast<std::ptrdiff_t>(kKeepFirst));
+  if (records_.size() > kMaxRecords)
+    records_.erase(records_.begin() + static_cast<std::ptrdiff_t>(kKeepFirst));
 }
 
 std::vector<CommandRecord> Transcript::records() const {
@@ -117,7 +122,8 @@ std::string run_succeed(Machine& node, const std::string& command, Duration time
   if (r.status != 0) {
     auto err = r.err.size() > 600 ? r.err.substr(0, 600) + "..." : r.err;
     while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
-    throw CommandFailed(fmt::format("`{}` exited with status {}{}", command, r.status, err.empty() ? "" : ": " + err),
+    throw CommandFailed(fmt::format("`{}` exited with status {}{}", command, r.status,
+                                    err.empty() ? "" : ": " + err),
                         node.context(command), r.status, r.out, r.err);
   }
   return r.out;
@@ -137,14 +143,16 @@ std::string run_until(Machine& node, const std::string& command, Duration timeou
 
 std::string describe_shape(const nlohmann::json& doc) {
   if (doc.is_object()) {
-    auto kind = doc.contains("kind") && doc["kind"].is_string() ? doc["kind"].get<std::string>() : std::string();
+    auto kind = doc.contains("kind") && doc["kind"].is_string() ? doc["kind"].get<std::string>()
+                                                                : std::string();
     std::string name;
-    if (doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("name") &&
-        doc["metadata"]["name"].is_string())
+    if (doc.contains("metadata") && doc["metadata"].is_object() &&
+        doc["metadata"].contains("name") && doc["metadata"]["name"].is_string())
       name = doc["metadata"]["name"].get<std::string>();
     if (doc.contains("items"))
       return doc["items"].is_array()
-                 ? fmt::format("a {} of {} items", kind.empty() ? "List" : kind, doc["items"].size())
+                 ? fmt::format("a {} of {} items", kind.empty() ? "List" : kind,
+                               doc["items"].size())
                  : fmt::format("a {} whose items is not an array", kind.empty() ? "object" : kind);
     if (kind.empty()) return "an object without kind";
     return name.empty() ? fmt::format("one {}", kind) : fmt::format("one {} named {}", kind, name);
@@ -160,27 +168,33 @@ nlohmann::json run_json(Machine& node, const std::string& command, Duration time
   try {
     return nlohmann::json::parse(out);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("output of `{}` is not JSON ({}): {}", command, e.what(), out.substr(0, 300)),
-                node.context(command));
+    throw Error(
+        fmt::format("output of `{}` is not JSON ({}): {}", command, e.what(), out.substr(0, 300)),
+        node.context(command));
   }
 }
 
 nlohmann::json run_json_list(Machine& node, const std::string& command, Duration timeout) {
   auto doc = run_json(node, command, timeout);
-  bool list = doc.is_object() && doc.contains("items") && doc["items"].is_array() && doc.contains("kind") &&
-              doc["kind"].is_string() && doc["kind"].get<std::string>().ends_with("List");
+  bool list = doc.is_object() && doc.contains("items") && doc["items"].is_array() &&
+              doc.contains("kind") && doc["kind"].is_string() &&
+              doc["kind"].get<std::string>().ends_with("List");
   if (!list)
-    throw Error(fmt::format("`{}` answered {}, expected a List with an items array", command, describe_shape(doc)),
+    throw Error(fmt::format("`{}` answered {}, expected a List with an items array", command,
+                            describe_shape(doc)),
                 node.context(command));
   return doc;
 }
 
-nlohmann::json run_json_object(Machine& node, const std::string& command, std::string_view kind, Duration timeout) {
+nlohmann::json run_json_object(Machine& node, const std::string& command, std::string_view kind,
+                               Duration timeout) {
   auto doc = run_json(node, command, timeout);
-  bool ok = doc.is_object() && doc.contains("kind") && doc["kind"].is_string() && doc["kind"].get<std::string>() == kind;
+  bool ok = doc.is_object() && doc.contains("kind") && doc["kind"].is_string() &&
+            doc["kind"].get<std::string>() == kind;
   if (!ok)
-    throw Error(fmt::format("`{}` answered {}, expected one {}", command, describe_shape(doc), kind),
-                node.context(command));
+    throw Error(
+        fmt::format("`{}` answered {}, expected one {}", command, describe_shape(doc), kind),
+        node.context(command));
   return doc;
 }
 

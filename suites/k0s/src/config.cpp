@@ -14,7 +14,8 @@ Duration seconds_at(const JsonPath& section, std::string_view key, Duration fall
   auto v = section.find(key);
   if (!v) return fallback;
   double s = v->as_number();
-  if (!(s > 0) || !std::isfinite(s)) v->fail(fmt::format("expected a positive number of seconds, got {}", s));
+  if (!(s > 0) || !std::isfinite(s))
+    v->fail(fmt::format("expected a positive number of seconds, got {}", s));
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
 }
 
@@ -24,7 +25,8 @@ Role parse_role(const JsonPath& v) {
   if (s == "controller+worker") return Role::controller_worker;
   if (s == "worker") return Role::worker;
   if (s == "single") return Role::single;
-  v.fail(fmt::format("expected one of controller, controller+worker, worker, single, got \"{}\"", s));
+  v.fail(
+      fmt::format("expected one of controller, controller+worker, worker, single, got \"{}\"", s));
 }
 
 int port_at(const JsonPath& section, std::string_view key, int fallback, int lo, int hi) {
@@ -41,7 +43,8 @@ bool has_fixed_tag(std::string_view ref) {
   if (ref.find('@') != std::string_view::npos) return true;
   auto slash = ref.rfind('/');
   auto colon = ref.rfind(':');
-  if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash)) return false;
+  if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash))
+    return false;
   return ref.substr(colon + 1) != "latest";
 }
 
@@ -49,10 +52,14 @@ bool has_fixed_tag(std::string_view ref) {
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::controller: return "controller";
-    case Role::controller_worker: return "controller+worker";
-    case Role::worker: return "worker";
-    case Role::single: return "single";
+    case Role::controller:
+      return "controller";
+    case Role::controller_worker:
+      return "controller+worker";
+    case Role::worker:
+      return "worker";
+    case Role::single:
+      return "single";
   }
   return "?";
 }
@@ -69,7 +76,8 @@ K0sConfig K0sConfig::from_manifest(const Manifest& manifest) {
 K0sConfig K0sConfig::parse(const JsonPath& section, const std::vector<int>& vlans,
                            const std::vector<std::string>& machines) {
   K0sConfig cfg;
-  if (!section.json().is_object()) section.fail(fmt::format("expected an object, got {}", json_type_name(section.json())));
+  if (!section.json().is_object())
+    section.fail(fmt::format("expected an object, got {}", json_type_name(section.json())));
   cfg.unit = section.string_or("unit", cfg.unit);
   cfg.k0s = section.string_or("k0s", cfg.k0s);
   cfg.token_file = section.string_or("token_file", cfg.token_file);
@@ -77,11 +85,13 @@ K0sConfig K0sConfig::parse(const JsonPath& section, const std::vector<int>& vlan
   if (cfg.k0s.empty()) section.at("k0s").fail("must not be empty");
   if (auto v = section.find("vlan")) {
     cfg.vlan = static_cast<int>(v->as_int());
-    if (cfg.vlan < 1 || cfg.vlan > 255) v->fail(fmt::format("expected a VLAN number in 1..255, got {}", cfg.vlan));
+    if (cfg.vlan < 1 || cfg.vlan > 255)
+      v->fail(fmt::format("expected a VLAN number in 1..255, got {}", cfg.vlan));
   } else if (!vlans.empty()) {
     cfg.vlan = vlans.front();
   } else {
-    throw ManifestError(section.file(), section.path() + ".vlan", "missing, and the manifest has no vlans to take it from");
+    throw ManifestError(section.file(), section.path() + ".vlan",
+                        "missing, and the manifest has no vlans to take it from");
   }
 
   auto nodes = section.at("nodes");
@@ -94,7 +104,8 @@ K0sConfig K0sConfig::parse(const JsonPath& section, const std::vector<int>& vlan
     n.role = parse_role(node.at("role"));
     n.ip = node.at("ip").as_string();
     if (n.ip.empty()) node.at("ip").fail("must not be empty");
-    if (!ips.insert(n.ip).second) node.at("ip").fail(fmt::format("{} is given to another node too", n.ip));
+    if (!ips.insert(n.ip).second)
+      node.at("ip").fail(fmt::format("{} is given to another node too", n.ip));
     if (!machines.empty() && std::find(machines.begin(), machines.end(), name) == machines.end())
       node.fail("not a machine of the manifest (vms or hosts)");
     cfg.nodes.push_back(std::move(n));
@@ -102,7 +113,8 @@ K0sConfig K0sConfig::parse(const JsonPath& section, const std::vector<int>& vlan
   std::sort(cfg.nodes.begin(), cfg.nodes.end(), [](auto& a, auto& b) { return a.name < b.name; });
   if (std::none_of(cfg.nodes.begin(), cfg.nodes.end(), [](auto& n) { return n.is_controller(); }))
     nodes.fail("expected a node with role controller, controller+worker or single");
-  auto singles = std::count_if(cfg.nodes.begin(), cfg.nodes.end(), [](auto& n) { return n.role == Role::single; });
+  auto singles = std::count_if(cfg.nodes.begin(), cfg.nodes.end(),
+                               [](auto& n) { return n.role == Role::single; });
   if (singles > 0 && cfg.nodes.size() > 1) nodes.fail("a single node cluster has exactly one node");
 
   if (auto airgap = section.find("airgap")) {
@@ -126,7 +138,8 @@ K0sConfig K0sConfig::parse(const JsonPath& section, const std::vector<int>& vlan
     auto image = workload->at("image");
     w.image = image.as_string();
     if (!has_fixed_tag(w.image))
-      image.fail(fmt::format("\"{}\" needs a fixed tag (untagged or :latest means pull policy Always)", w.image));
+      image.fail(fmt::format(
+          "\"{}\" needs a fixed tag (untagged or :latest means pull policy Always)", w.image));
     w.port = port_at(*workload, "port", w.port, 1, 65535);
     w.node_port = port_at(*workload, "node_port", w.node_port, 30000, 32767);
     w.ns = workload->string_or("namespace", w.ns);

@@ -32,7 +32,8 @@ std::string capture(Machine& node, const std::string& command) {
   try {
     auto r = node.execute(command, kDiagTimeout);
     if (r.status == 0) return r.out;
-    return fmt::format("# `{}` exited with status {}\n# stderr:\n{}\n# stdout:\n{}", command, r.status, r.err, r.out);
+    return fmt::format("# `{}` exited with status {}\n# stderr:\n{}\n# stdout:\n{}", command,
+                       r.status, r.err, r.out);
   } catch (const std::exception& e) {
     return fmt::format("# `{}` could not run: {}\n", command, e.what());
   }
@@ -57,9 +58,10 @@ long long num_at(const json& j, std::initializer_list<const char*> path) {
 }
 
 std::string condition_status(const json& obj, std::string_view type) {
-  const auto* conds = obj.contains("status") && obj["status"].is_object() && obj["status"].contains("conditions")
-                          ? &obj["status"]["conditions"]
-                          : nullptr;
+  const auto* conds =
+      obj.contains("status") && obj["status"].is_object() && obj["status"].contains("conditions")
+          ? &obj["status"]["conditions"]
+          : nullptr;
   if (!conds || !conds->is_array()) return {};
   for (const auto& c : *conds)
     if (c.value("type", "") == type) return c.value("status", "");
@@ -89,8 +91,9 @@ std::vector<std::string> not_ready(const json& list) {
     if (!bad) continue;
     std::string lower = kind;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.push_back(ns.empty() ? fmt::format("{} {}", lower, shell_quote(name))
-                             : fmt::format("-n {} {} {}", shell_quote(ns), lower, shell_quote(name)));
+    out.push_back(ns.empty()
+                      ? fmt::format("{} {}", lower, shell_quote(name))
+                      : fmt::format("-n {} {} {}", shell_quote(ns), lower, shell_quote(name)));
   }
   return out;
 }
@@ -104,8 +107,9 @@ void write_commands(const fs::path& dir, const std::vector<const CommandRecord*>
     write(dir / (id + ".command"), r->command + "\n");
     write(dir / (id + ".stdout"), r->out);
     write(dir / (id + ".stderr"), r->err);
-    std::string status = r->error.empty() ? fmt::format("exit {}{}", r->status, r->timed_out ? " (timed out)" : "")
-                                          : "no result: " + r->error;
+    std::string status =
+        r->error.empty() ? fmt::format("exit {}{}", r->status, r->timed_out ? " (timed out)" : "")
+                         : "no result: " + r->error;
     if (r->repeats > 1) status += fmt::format(" (same answer {} times in a row)", r->repeats);
     for (auto& c : status)
       if (c == '\n') c = ' ';
@@ -116,8 +120,8 @@ void write_commands(const fs::path& dir, const std::vector<const CommandRecord*>
 
 }  // namespace
 
-fs::path write_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const std::vector<CommandRecord>& records,
-                           const fs::path& dir) {
+fs::path write_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg,
+                           const std::vector<CommandRecord>& records, const fs::path& dir) {
   auto root = fs::absolute(dir);
   std::error_code ec;
   fs::create_directories(root, ec);
@@ -130,7 +134,8 @@ fs::path write_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const 
   for (const auto& name : names) {
     auto nd = root / name;
     fs::create_directories(nd, ec);
-    if (auto it = by_node.find(name); it != by_node.end()) write_commands(nd / "commands", it->second);
+    if (auto it = by_node.find(name); it != by_node.end())
+      write_commands(nd / "commands", it->second);
     Machine* m = nullptr;
     try {
       m = &nodes(name);
@@ -141,7 +146,8 @@ fs::path write_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const 
     write(nd / "k0s-status.txt", capture(*m, cfg.k0s + " status"));
     write(nd / "k0s-status.json", capture(*m, cfg.k0s + " status -o json"));
     write(nd / "k0s-journal.txt",
-          capture(*m, fmt::format("journalctl -u {} --no-pager -o short-iso -n 20000", shell_quote(cfg.unit_name()))));
+          capture(*m, fmt::format("journalctl -u {} --no-pager -o short-iso -n 20000",
+                                  shell_quote(cfg.unit_name()))));
   }
 
   // The cluster as the leader's API sees it.
@@ -173,15 +179,18 @@ fs::path write_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const 
       describe += fmt::format("# {}\n{}\n", d, capture(*leader, d));
     }
   }
-  write(ld / "describe-not-ready.txt", describe.empty() ? "# every node, pod, DaemonSet and Deployment is ready\n" : describe);
+  write(ld / "describe-not-ready.txt",
+        describe.empty() ? "# every node, pod, DaemonSet and Deployment is ready\n" : describe);
   return root;
 }
 
-std::string save_failure_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const fs::path& dir) {
+std::string save_failure_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg,
+                                     const fs::path& dir) {
   auto out = write_diagnostics(nodes, cfg, Transcript::current().records(), dir);
-  return fmt::format("k0s diagnostics (every command this test ran, k0s status, k0s journal, kubectl state) are "
-                     "saved in {} (docs/k0s-failures.md says what to send)",
-                     out.string());
+  return fmt::format(
+      "k0s diagnostics (every command this test ran, k0s status, k0s journal, kubectl state) are "
+      "saved in {} (docs/k0s-failures.md says what to send)",
+      out.string());
 }
 
 }  // namespace vmtest::k0s

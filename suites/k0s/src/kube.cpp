@@ -51,12 +51,17 @@ const json& items_of(const json& list) {
 // series.count, core/v1 recorders (the kubelet) count; 1 when neither.
 long long event_count(const json& e) {
   const auto& series = member(e, "series");
-  if (series.is_object() && member(series, "count").is_number()) return member(series, "count").get<long long>();
+  if (series.is_object() && member(series, "count").is_number())
+    return member(series, "count").get<long long>();
   return std::max<long long>(num(e, "count"), 1);
 }
 
-std::string name_of(const json& obj) { return str(member(obj, "metadata"), "name"); }
-std::string ns_of(const json& obj) { return str(member(obj, "metadata"), "namespace"); }
+std::string name_of(const json& obj) {
+  return str(member(obj, "metadata"), "name");
+}
+std::string ns_of(const json& obj) {
+  return str(member(obj, "metadata"), "namespace");
+}
 
 // The condition of `type` in status.conditions, or null.
 const json& condition(const json& obj, std::string_view type) {
@@ -73,9 +78,12 @@ std::string describe_condition(const json& c) {
   auto reason = str(c, "reason");
   auto message = str(c, "message");
   std::string detail;
-  if (!reason.empty() && !message.empty()) detail = fmt::format(" ({}: {})", reason, message);
-  else if (!reason.empty()) detail = fmt::format(" ({})", reason);
-  else if (!message.empty()) detail = fmt::format(" ({})", message);
+  if (!reason.empty() && !message.empty())
+    detail = fmt::format(" ({}: {})", reason, message);
+  else if (!reason.empty())
+    detail = fmt::format(" ({})", reason);
+  else if (!message.empty())
+    detail = fmt::format(" ({})", message);
   return fmt::format("{}={}{}", str(c, "type"), str(c, "status"), detail);
 }
 
@@ -125,7 +133,8 @@ std::string unquote_logfmt(std::string_view line, std::string_view key) {
   std::string out;
   if (line[pos] != '"') {
     auto end = line.find(' ', pos);
-    return std::string(line.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+    return std::string(
+        line.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
   }
   for (std::size_t i = pos + 1; i < line.size(); ++i) {
     char c = line[i];
@@ -141,7 +150,9 @@ std::string unquote_logfmt(std::string_view line, std::string_view key) {
   return out;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 }  // namespace
 
@@ -167,42 +178,46 @@ Findings status_findings(const std::map<std::string, std::string>& status, const
   };
   auto role = get("Role");
   if (role != node.status_role())
-    f.push_back(fmt::format("k0s status on {}: Role: {}, expected {} (manifest role {})", node.name, role,
-                            node.status_role(), role_name(node.role)));
+    f.push_back(fmt::format("k0s status on {}: Role: {}, expected {} (manifest role {})", node.name,
+                            role, node.status_role(), role_name(node.role)));
   auto workloads = get("Workloads");
   std::string want = node.runs_workloads() ? "true" : "false";
   if (workloads != want)
-    f.push_back(fmt::format("k0s status on {}: Workloads: {}, expected {} (manifest role {})", node.name, workloads,
-                            want, role_name(node.role)));
+    f.push_back(fmt::format("k0s status on {}: Workloads: {}, expected {} (manifest role {})",
+                            node.name, workloads, want, role_name(node.role)));
   return f;
 }
 
 Findings worker_api_findings(const json& status, const K0sNode& node) {
   const auto& conn = member(status, "WorkerToAPIConnectionStatus");
   if (!conn.is_object())
-    return {fmt::format("k0s status -o json on {}: no WorkerToAPIConnectionStatus (Role {})", node.name,
-                        str(status, "Role"))};
+    return {fmt::format("k0s status -o json on {}: no WorkerToAPIConnectionStatus (Role {})",
+                        node.name, str(status, "Role"))};
   const auto& ok = member(conn, "Success");
   if (ok.is_boolean() && ok.get<bool>()) return {};
   auto message = str(conn, "Message");
-  return {fmt::format("k0s status -o json on {}: WorkerToAPIConnectionStatus.Success is false{}", node.name,
-                      message.empty() ? std::string() : ": " + message)};
+  return {fmt::format("k0s status -o json on {}: WorkerToAPIConnectionStatus.Success is false{}",
+                      node.name, message.empty() ? std::string() : ": " + message)};
 }
 
-Findings worker_registration_findings(const json& node_obj, const json& lease, const K0sNode& node) {
+Findings worker_registration_findings(const json& node_obj, const json& lease,
+                                      const K0sNode& node) {
   Findings f;
   const auto& ready = condition(node_obj, "Ready");
   if (ready.is_null())
-    f.push_back(fmt::format("node {}: no Ready condition yet (kubelet has not posted its status)", node.name));
+    f.push_back(fmt::format("node {}: no Ready condition yet (kubelet has not posted its status)",
+                            node.name));
   else if (str(ready, "status") != "True")
     f.push_back(fmt::format("node {}: {}", node.name, describe_condition(ready)));
   const auto& spec = member(lease, "spec");
   auto holder = str(spec, "holderIdentity");
   if (holder != node.name)
-    f.push_back(fmt::format("Lease kube-node-lease/{}: holderIdentity {}, expected {} (its kubelet)", node.name,
-                            holder.empty() ? "(unset)" : holder, node.name));
+    f.push_back(
+        fmt::format("Lease kube-node-lease/{}: holderIdentity {}, expected {} (its kubelet)",
+                    node.name, holder.empty() ? "(unset)" : holder, node.name));
   if (str(spec, "renewTime").empty())
-    f.push_back(fmt::format("Lease kube-node-lease/{}: never renewed (no spec.renewTime)", node.name));
+    f.push_back(
+        fmt::format("Lease kube-node-lease/{}: never renewed (no spec.renewTime)", node.name));
   return f;
 }
 
@@ -234,19 +249,21 @@ Findings bundle_label_findings(const std::vector<containerd::ImageRow>& rows, co
     const auto& row = *it->second;
     auto paths = row.label(containerd::kBundlePathsLabel);
     if (!paths) {
-      f.push_back(fmt::format("{}: no {} label (not imported by k0s from a bundle; labels: {})", ref,
-                              containerd::kBundlePathsLabel, row.labels.empty() ? "none" : [&] {
-                                std::vector<std::string> kv;
-                                for (const auto& [k, val] : row.labels) kv.push_back(k + "=" + val);
-                                return fmt::format("{}", fmt::join(kv, ","));
-                              }()));
+      f.push_back(fmt::format(
+          "{}: no {} label (not imported by k0s from a bundle; labels: {})", ref,
+          containerd::kBundlePathsLabel, row.labels.empty() ? "none" : [&] {
+            std::vector<std::string> kv;
+            for (const auto& [k, val] : row.labels) kv.push_back(k + "=" + val);
+            return fmt::format("{}", fmt::join(kv, ","));
+          }()));
       continue;
     }
     json doc;
     try {
       doc = json::parse(*paths);
     } catch (const json::exception&) {
-      f.push_back(fmt::format("{}: label {} is not JSON: {}", ref, containerd::kBundlePathsLabel, *paths));
+      f.push_back(
+          fmt::format("{}: label {} is not JSON: {}", ref, containerd::kBundlePathsLabel, *paths));
       continue;
     }
     bool from_bundle = false;
@@ -260,8 +277,8 @@ Findings bundle_label_findings(const std::vector<containerd::ImageRow>& rows, co
                               containerd::kPinnedValue));
   }
   if (!missing.empty())
-    f.push_back(fmt::format("{} of {} expected images not in k8s.io yet: {}", missing.size(), expected_images.size(),
-                            fmt::join(missing, ", ")));
+    f.push_back(fmt::format("{} of {} expected images not in k8s.io yet: {}", missing.size(),
+                            expected_images.size(), fmt::join(missing, ", ")));
   for (const auto& b : bundles)
     if (!named.count(b)) f.push_back(fmt::format("no image is labelled as imported from {}", b));
   // Exactly the declared images: one that came from a bundle but is in neither airgap.images nor
@@ -271,7 +288,8 @@ Findings bundle_label_findings(const std::vector<containerd::ImageRow>& rows, co
   if (cfg.airgap.list_images) {
     std::set<std::string> wanted(expected_images.begin(), expected_images.end());
     for (const auto& r : rows) {
-      if (wanted.count(r.ref) || r.ref.rfind("sha256:", 0) == 0 || r.ref.find("@sha256:") != std::string::npos)
+      if (wanted.count(r.ref) || r.ref.rfind("sha256:", 0) == 0 ||
+          r.ref.find("@sha256:") != std::string::npos)
         continue;
       auto v = r.label(containerd::kBundlePathsLabel);
       if (!v) continue;
@@ -284,9 +302,10 @@ Findings bundle_label_findings(const std::vector<containerd::ImageRow>& rows, co
       if (!doc.is_object()) continue;
       for (const auto& [path, when] : doc.items())
         if (bundles.count(path)) {
-          f.push_back(fmt::format("{}: imported from {}, but not declared (neither in k0s.airgap.images nor in "
-                                  "k0s airgap list-images --all)",
-                                  r.ref, path));
+          f.push_back(fmt::format(
+              "{}: imported from {}, but not declared (neither in k0s.airgap.images nor in "
+              "k0s airgap list-images --all)",
+              r.ref, path));
           break;
         }
     }
@@ -299,19 +318,22 @@ Findings unit_hints(std::string_view show_output, std::string_view journal, cons
   std::map<std::string, std::string> props;
   for (auto line : lines_of(show_output)) {
     auto eq = line.find('=');
-    if (eq != std::string_view::npos) props.emplace(std::string(line.substr(0, eq)), std::string(trim(line.substr(eq + 1))));
+    if (eq != std::string_view::npos)
+      props.emplace(std::string(line.substr(0, eq)), std::string(trim(line.substr(eq + 1))));
   }
   auto prop = [&](const char* k) {
     auto it = props.find(k);
     return it == props.end() ? std::string() : it->second;
   };
   if (prop("ActiveState") == "inactive" && prop("ConditionResult") == "no")
-    f.push_back(fmt::format("{} is inactive with ConditionResult=no: its start condition failed; on a worker that is "
-                            "ConditionPathExists={} (no token file)",
-                            cfg.unit_name(), cfg.token_file));
+    f.push_back(fmt::format(
+        "{} is inactive with ConditionResult=no: its start condition failed; on a worker that is "
+        "ConditionPathExists={} (no token file)",
+        cfg.unit_name(), cfg.token_file));
   if (prop("SubState") == "auto-restart")
-    f.push_back(fmt::format("{} crashed and waits to restart (NRestarts={}; k0s-nix uses RestartSec=120)",
-                            cfg.unit_name(), prop("NRestarts")));
+    f.push_back(
+        fmt::format("{} crashed and waits to restart (NRestarts={}; k0s-nix uses RestartSec=120)",
+                    cfg.unit_name(), prop("NRestarts")));
   std::set<std::string> seen;
   auto hint = [&](std::string text) {
     if (seen.insert(text).second) f.push_back(std::move(text));
@@ -321,9 +343,11 @@ Findings unit_hints(std::string_view show_output, std::string_view journal, cons
       hint(fmt::format("the join token in {} is bad or blank: {}", cfg.token_file, trim(line)));
     else if (line.find(":6443") != std::string_view::npos &&
              (line.find("connection refused") != std::string_view::npos ||
-              line.find("x509") != std::string_view::npos || line.find("no route to host") != std::string_view::npos ||
+              line.find("x509") != std::string_view::npos ||
+              line.find("no route to host") != std::string_view::npos ||
               line.find("i/o timeout") != std::string_view::npos))
-      hint(fmt::format("the API server is not reachable (spec.api.address/sans, firewall?): {}", trim(line)));
+      hint(fmt::format("the API server is not reachable (spec.api.address/sans, firewall?): {}",
+                       trim(line)));
   }
   return f;
 }
@@ -337,7 +361,9 @@ ImportJournal parse_import_journal(std::string_view journal) {
     // when it is not in that form.
     std::string msg = unquote_logfmt(t, "msg");
     if (msg.empty()) msg = std::string(t);
-    auto rest = [&](std::string_view prefix) { return std::string(trim(std::string_view(msg).substr(prefix.size()))); };
+    auto rest = [&](std::string_view prefix) {
+      return std::string(trim(std::string_view(msg).substr(prefix.size())));
+    };
     if (starts_with(msg, "Imported image ")) {
       auto ref = rest("Imported image ");
       j.imported.push_back(ref.substr(0, ref.find(' ')));
@@ -346,9 +372,11 @@ ImportJournal parse_import_journal(std::string_view journal) {
       j.unpinned.push_back(ref.substr(0, ref.find(' ')));
     } else if (starts_with(msg, "Failed to load OCI bundle")) {
       j.failed.emplace_back(t);
-    } else if (starts_with(msg, "Loading OCI bundle ") && !starts_with(msg, "Loading OCI bundles directory")) {
+    } else if (starts_with(msg, "Loading OCI bundle ") &&
+               !starts_with(msg, "Loading OCI bundles directory")) {
       j.loading.push_back(rest("Loading OCI bundle "));
-    } else if (starts_with(msg, "OCI bundle ") && msg.size() > 7 && msg.substr(msg.size() - 7) == " loaded") {
+    } else if (starts_with(msg, "OCI bundle ") && msg.size() > 7 &&
+               msg.substr(msg.size() - 7) == " loaded") {
       j.loaded.emplace_back(trim(std::string_view(msg).substr(11, msg.size() - 11 - 7)));
     }
   }
@@ -358,14 +386,18 @@ ImportJournal parse_import_journal(std::string_view journal) {
 Findings import_journal_findings(const ImportJournal& journal, const K0sConfig& cfg,
                                  const std::vector<std::string>& expected_images) {
   Findings f;
-  for (const auto& line : journal.failed) f.push_back(fmt::format("k0s failed to load a bundle: {}", line));
+  for (const auto& line : journal.failed)
+    f.push_back(fmt::format("k0s failed to load a bundle: {}", line));
   for (const auto& bundle : cfg.airgap.bundles) {
     auto path = cfg.airgap.bundle_dir + "/" + bundle;
-    if (std::find(journal.loaded.begin(), journal.loaded.end(), path) != journal.loaded.end()) continue;
-    bool failed = std::any_of(journal.failed.begin(), journal.failed.end(),
-                              [&](const std::string& l) { return l.find(path) != std::string::npos; });
+    if (std::find(journal.loaded.begin(), journal.loaded.end(), path) != journal.loaded.end())
+      continue;
+    bool failed =
+        std::any_of(journal.failed.begin(), journal.failed.end(),
+                    [&](const std::string& l) { return l.find(path) != std::string::npos; });
     if (failed) continue;  // already reported with k0s's error
-    bool started = std::find(journal.loading.begin(), journal.loading.end(), path) != journal.loading.end();
+    bool started =
+        std::find(journal.loading.begin(), journal.loading.end(), path) != journal.loading.end();
     f.push_back(fmt::format("no \"OCI bundle {} loaded\" line in the journal{}", path,
                             started ? " (loading started but did not finish)" : ""));
   }
@@ -374,8 +406,8 @@ Findings import_journal_findings(const ImportJournal& journal, const K0sConfig& 
   for (const auto& ref : expected_images)
     if (!imported.count(ref)) missing.push_back(ref);
   if (!missing.empty())
-    f.push_back(fmt::format("no \"Imported image\" line for {} of {} expected images: {}", missing.size(),
-                            expected_images.size(), fmt::join(missing, ", ")));
+    f.push_back(fmt::format("no \"Imported image\" line for {} of {} expected images: {}",
+                            missing.size(), expected_images.size(), fmt::join(missing, ", ")));
   for (const auto& ref : journal.unpinned)
     if (std::find(expected_images.begin(), expected_images.end(), ref) != expected_images.end())
       f.push_back(fmt::format("k0s unpinned {} (its bundle file was removed or changed)", ref));
@@ -406,21 +438,24 @@ Findings bundle_dir_findings(std::string_view listing, const K0sConfig& cfg) {
     auto it = entries.find(bundle);
     auto path = cfg.airgap.bundle_dir + "/" + bundle;
     if (it == entries.end())
-      f.push_back(fmt::format("bundle {} is missing (present: {})", path,
-                              entries.empty() ? std::string("nothing") : [&] {
-                                std::vector<std::string> names;
-                                for (auto& [n, e] : entries) names.push_back(n);
-                                return fmt::format("{}", fmt::join(names, ", "));
-                              }()));
+      f.push_back(fmt::format(
+          "bundle {} is missing (present: {})", path,
+          entries.empty() ? std::string("nothing") : [&] {
+            std::vector<std::string> names;
+            for (auto& [n, e] : entries) names.push_back(n);
+            return fmt::format("{}", fmt::join(names, ", "));
+          }()));
     else if (it->second.type != 'f')
-      f.push_back(fmt::format("bundle {} is not a regular file (find type {})", path, it->second.type));
+      f.push_back(
+          fmt::format("bundle {} is not a regular file (find type {})", path, it->second.type));
     else if (it->second.size == 0)
       f.push_back(fmt::format("bundle {} is empty", path));
   }
   for (const auto& [name, e] : entries)
     if (e.type == 'd')
-      f.push_back(fmt::format("{}/{} is a folder; k0s imports every entry of {} as a bundle and fails on it",
-                              cfg.airgap.bundle_dir, name, cfg.airgap.bundle_dir));
+      f.push_back(fmt::format(
+          "{}/{} is a folder; k0s imports every entry of {} as a bundle and fails on it",
+          cfg.airgap.bundle_dir, name, cfg.airgap.bundle_dir));
   if (cfg.airgap.bundles.empty() &&
       std::none_of(entries.begin(), entries.end(), [](auto& kv) { return kv.second.type == 'f'; }))
     f.push_back(fmt::format("{} holds no bundle file", cfg.airgap.bundle_dir));
@@ -441,14 +476,16 @@ std::vector<std::string> parse_list_images(std::string_view text) {
 Findings node_readiness_findings(const json& node_list, const K0sConfig& cfg) {
   Findings f;
   static const std::set<std::string> bad_taints = {
-      "node.kubernetes.io/not-ready",     "node.kubernetes.io/unreachable",   "node.kubernetes.io/disk-pressure",
-      "node.kubernetes.io/memory-pressure", "node.kubernetes.io/pid-pressure", "node.kubernetes.io/network-unavailable"};
+      "node.kubernetes.io/not-ready",     "node.kubernetes.io/unreachable",
+      "node.kubernetes.io/disk-pressure", "node.kubernetes.io/memory-pressure",
+      "node.kubernetes.io/pid-pressure",  "node.kubernetes.io/network-unavailable"};
   for (const auto& n : cfg.nodes) {
     const json* node = find_by_name(node_list, n.name);
     if (!n.runs_workloads()) {
       if (node)
-        f.push_back(fmt::format("node {}: the manifest says role controller (no kubelet), but it has a Node object",
-                                n.name));
+        f.push_back(fmt::format(
+            "node {}: the manifest says role controller (no kubelet), but it has a Node object",
+            n.name));
       continue;
     }
     if (!node) {
@@ -491,15 +528,17 @@ Findings node_address_findings(const json& node_list, const K0sConfig& cfg) {
     }
     by_ip[ip].push_back(n.name);
     if (ip != n.ip) {
-      std::string why = ip == "10.0.2.15"
-                            ? "; 10.0.2.15 is QEMU's user-net address: pin kubelet's --node-ip to the VLAN address"
-                            : "";
-      f.push_back(fmt::format("node {}: InternalIP {}, expected {} (its VLAN {} address in the manifest){}", n.name,
-                              ip, n.ip, cfg.vlan, why));
+      std::string why = ip == "10.0.2.15" ? "; 10.0.2.15 is QEMU's user-net address: pin kubelet's "
+                                            "--node-ip to the VLAN address"
+                                          : "";
+      f.push_back(
+          fmt::format("node {}: InternalIP {}, expected {} (its VLAN {} address in the manifest){}",
+                      n.name, ip, n.ip, cfg.vlan, why));
     }
   }
   for (const auto& [ip, names] : by_ip)
-    if (names.size() > 1) f.push_back(fmt::format("nodes {} share InternalIP {}", fmt::join(names, ", "), ip));
+    if (names.size() > 1)
+      f.push_back(fmt::format("nodes {} share InternalIP {}", fmt::join(names, ", "), ip));
   return f;
 }
 
@@ -516,22 +555,29 @@ Findings daemonset_findings(const json& daemonset_list, const K0sConfig& cfg) {
     auto available = num(st, "numberAvailable");
     auto ready = num(st, "numberReady");
     if (desired != workers)
-      f.push_back(fmt::format("DaemonSet kube-system/{}: scheduled on {} nodes, expected {} (the worker-side nodes)",
-                              name, desired, workers));
+      f.push_back(fmt::format(
+          "DaemonSet kube-system/{}: scheduled on {} nodes, expected {} (the worker-side nodes)",
+          name, desired, workers));
     if (available < desired || desired == 0)
-      f.push_back(fmt::format("DaemonSet kube-system/{}: {} of {} available (ready {}, unavailable {})", name, available,
-                              desired, ready, num(st, "numberUnavailable")));
+      f.push_back(
+          fmt::format("DaemonSet kube-system/{}: {} of {} available (ready {}, unavailable {})",
+                      name, available, desired, ready, num(st, "numberUnavailable")));
   };
   std::vector<std::string> required = {"kube-proxy"};
   if (!single) required.push_back("konnectivity-agent");
   for (const auto& name : required) {
-    if (const json* ds = find_by_name(daemonset_list, name)) check(*ds);
-    else f.push_back(fmt::format("DaemonSet kube-system/{}: missing", name));
+    if (const json* ds = find_by_name(daemonset_list, name))
+      check(*ds);
+    else
+      f.push_back(fmt::format("DaemonSet kube-system/{}: missing", name));
   }
   const json* cni = find_by_name(daemonset_list, "kube-router");
   if (!cni) cni = find_by_name(daemonset_list, "calico-node");
-  if (cni) check(*cni);
-  else f.push_back("no CNI DaemonSet: neither kube-system/kube-router nor kube-system/calico-node exists");
+  if (cni)
+    check(*cni);
+  else
+    f.push_back(
+        "no CNI DaemonSet: neither kube-system/kube-router nor kube-system/calico-node exists");
   return f;
 }
 
@@ -556,10 +602,13 @@ Findings coredns_findings(const json& deployment, const json& endpointslice_list
       };
       if (!flag("ready") || !flag("serving")) {
         const auto& addrs = member(ep, "addresses");
-        std::string addr = addrs.is_array() && !addrs.empty() && addrs[0].is_string() ? addrs[0].get<std::string>() : "?";
-        f.push_back(fmt::format("EndpointSlice kube-system/{}: endpoint {} (pod {}, node {}) ready={} serving={}",
-                                name_of(slice), addr, str(member(ep, "targetRef"), "name"), str(ep, "nodeName"),
-                                flag("ready"), flag("serving")));
+        std::string addr = addrs.is_array() && !addrs.empty() && addrs[0].is_string()
+                               ? addrs[0].get<std::string>()
+                               : "?";
+        f.push_back(fmt::format(
+            "EndpointSlice kube-system/{}: endpoint {} (pod {}, node {}) ready={} serving={}",
+            name_of(slice), addr, str(member(ep, "targetRef"), "name"), str(ep, "nodeName"),
+            flag("ready"), flag("serving")));
       }
     }
   }
@@ -580,10 +629,12 @@ LogTargets log_targets(const json& pod_list, const K0sConfig& cfg) {
       break;
     }
     if (!pick) {
-      t.findings.push_back(fmt::format("node {}: no Running kube-system pod to read logs from", n->name));
+      t.findings.push_back(
+          fmt::format("node {}: no Running kube-system pod to read logs from", n->name));
       continue;
     }
-    t.pods.push_back({n->name, name_of(*pick), str(member(*pick, "spec")["containers"][0], "name")});
+    t.pods.push_back(
+        {n->name, name_of(*pick), str(member(*pick, "spec")["containers"][0], "name")});
   }
   return t;
 }
@@ -607,9 +658,11 @@ Findings pull_policy_findings(const json& workload_list, std::string_view policy
       for (const auto& c : cs) {
         auto p = str(c, "imagePullPolicy");
         if (p != policy)
-          f.push_back(fmt::format("{} {}/{} {} {} (image {}): imagePullPolicy {}, expected {}", kind, ns_of(w),
-                                  name_of(w), std::string_view(field) == "initContainers" ? "init container" : "container",
-                                  str(c, "name"), str(c, "image"), p.empty() ? "(unset)" : p, policy));
+          f.push_back(fmt::format(
+              "{} {}/{} {} {} (image {}): imagePullPolicy {}, expected {}", kind, ns_of(w),
+              name_of(w),
+              std::string_view(field) == "initContainers" ? "init container" : "container",
+              str(c, "name"), str(c, "image"), p.empty() ? "(unset)" : p, policy));
       }
     }
   }
@@ -622,7 +675,8 @@ Findings pulling_event_findings(const json& event_list) {
   Findings f;
   for (const auto& e : items_of(event_list)) {
     if (str(e, "reason") != "Pulling") continue;
-    f.push_back(fmt::format("Pulling event for {} on {}: {}", event_subject(e), event_host(e), str(e, "message")));
+    f.push_back(fmt::format("Pulling event for {} on {}: {}", event_subject(e), event_host(e),
+                            str(e, "message")));
   }
   return f;
 }
@@ -633,8 +687,8 @@ Findings pulled_event_findings(const json& event_list) {
     if (str(e, "reason") != "Pulled") continue;
     auto message = str(e, "message");
     if (message.find("already present on machine") != std::string::npos) continue;
-    f.push_back(fmt::format("Pulled event for {} on {} is not \"already present\": {}", event_subject(e),
-                            event_host(e), message));
+    f.push_back(fmt::format("Pulled event for {} on {} is not \"already present\": {}",
+                            event_subject(e), event_host(e), message));
   }
   return f;
 }
@@ -651,7 +705,9 @@ json workload_objects(const K0sConfig& cfg) {
       {"imagePullPolicy", "Never"},
       {"ports", json::array({{{"name", "http"}, {"containerPort", w.port}, {"protocol", "TCP"}}})},
       {"readinessProbe",
-       {{"httpGet", {{"path", "/"}, {"port", w.port}}}, {"periodSeconds", 2}, {"failureThreshold", 3}}},
+       {{"httpGet", {{"path", "/"}, {"port", w.port}}},
+        {"periodSeconds", 2},
+        {"failureThreshold", 3}}},
   };
   json pod_spec = {
       // One pod per node, so the pods land on every worker and pod-to-pod
@@ -659,7 +715,8 @@ json workload_objects(const K0sConfig& cfg) {
       {"affinity",
        {{"podAntiAffinity",
          {{"requiredDuringSchedulingIgnoredDuringExecution",
-           json::array({{{"labelSelector", {{"matchLabels", labels}}}, {"topologyKey", "kubernetes.io/hostname"}}})}}}}},
+           json::array({{{"labelSelector", {{"matchLabels", labels}}},
+                         {"topologyKey", "kubernetes.io/hostname"}}})}}}}},
       {"terminationGracePeriodSeconds", 5},
       {"containers", json::array({container})},
   };
@@ -686,7 +743,8 @@ json workload_objects(const K0sConfig& cfg) {
                                 {"nodePort", w.node_port}}})}}},
   };
   json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", w.ns}}}};
-  return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array({ns, deployment, service})}};
+  return {
+      {"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array({ns, deployment, service})}};
 }
 
 RolloutState rollout_state(const json& deployment) {
@@ -701,9 +759,12 @@ RolloutState rollout_state(const json& deployment) {
   auto updated = num(st, "updatedReplicas");
   auto available = num(st, "availableReplicas");
   auto ready = num(st, "readyReplicas");
-  s.done = observed >= generation && updated == want && available == want && num(st, "replicas") == want;
-  s.summary = fmt::format("{} of {} replicas available (updated {}, ready {})", available, want, updated, ready);
-  if (observed < generation) s.summary += fmt::format("; generation {} not observed yet (at {})", generation, observed);
+  s.done =
+      observed >= generation && updated == want && available == want && num(st, "replicas") == want;
+  s.summary = fmt::format("{} of {} replicas available (updated {}, ready {})", available, want,
+                          updated, ready);
+  if (observed < generation)
+    s.summary += fmt::format("; generation {} not observed yet (at {})", generation, observed);
   const auto& progressing = condition(deployment, "Progressing");
   if (!progressing.is_null() && str(progressing, "status") == "False") {
     s.stuck = true;
@@ -719,7 +780,8 @@ Findings pod_diagnosis(const json& pod_list, const json& events) {
     auto node = str(member(pod, "spec"), "nodeName");
     const auto& st = member(pod, "status");
     auto phase = str(st, "phase");
-    std::string where = node.empty() ? fmt::format("pod {} (not scheduled)", name) : fmt::format("pod {} on {}", name, node);
+    std::string where = node.empty() ? fmt::format("pod {} (not scheduled)", name)
+                                     : fmt::format("pod {} on {}", name, node);
     bool healthy = phase == "Running" && str(condition(pod, "Ready"), "status") == "True";
     std::vector<std::string> lines;
     for (const char* field : {"initContainerStatuses", "containerStatuses"}) {
@@ -736,12 +798,15 @@ Findings pod_diagnosis(const json& pod_list, const json& events) {
           if (restarts > 0) text += fmt::format("; restarts {}", restarts);
           const auto& term = member(member(c, "lastState"), "terminated");
           if (term.is_object())
-            text += fmt::format("; last terminated: {} (exit code {})", str(term, "reason"), num(term, "exitCode"));
+            text += fmt::format("; last terminated: {} (exit code {})", str(term, "reason"),
+                                num(term, "exitCode"));
           lines.push_back(std::move(text));
-        } else if (const auto& term = member(state, "terminated"); term.is_object() && std::string_view(field) == "containerStatuses") {
+        } else if (const auto& term = member(state, "terminated");
+                   term.is_object() && std::string_view(field) == "containerStatuses") {
           lines.push_back(fmt::format("container {} terminated: {} (exit code {})", str(c, "name"),
                                       str(term, "reason"), num(term, "exitCode")));
-        } else if (member(state, "running").is_object() && !(member(c, "ready").is_boolean() && member(c, "ready").get<bool>()) &&
+        } else if (member(state, "running").is_object() &&
+                   !(member(c, "ready").is_boolean() && member(c, "ready").get<bool>()) &&
                    std::string_view(field) == "containerStatuses") {
           lines.push_back(fmt::format("container {} running but not ready", str(c, "name")));
         }
@@ -758,10 +823,12 @@ Findings pod_diagnosis(const json& pod_list, const json& events) {
     std::set<std::string> seen;
     for (const auto& e : items_of(events)) {
       const auto& obj = member(e, "involvedObject");
-      if (str(obj, "kind") != "Pod" || str(obj, "name") != name || str(e, "type") != "Warning") continue;
+      if (str(obj, "kind") != "Pod" || str(obj, "name") != name || str(e, "type") != "Warning")
+        continue;
       auto text = fmt::format("event {}: {}", str(e, "reason"), str(e, "message"));
       auto count = event_count(e);
-      if (seen.insert(text).second) lines.push_back(count > 1 ? fmt::format("{} (x{})", text, count) : text);
+      if (seen.insert(text).second)
+        lines.push_back(count > 1 ? fmt::format("{} (x{})", text, count) : text);
     }
     if (healthy) continue;  // a Ready pod's old warnings are noise here
     for (auto& l : lines) f.push_back(fmt::format("{}: {}", where, l));
@@ -772,7 +839,8 @@ Findings pod_diagnosis(const json& pod_list, const json& events) {
 std::vector<PodPlace> pod_places(const json& pod_list) {
   std::vector<PodPlace> out;
   for (const auto& pod : items_of(pod_list))
-    out.push_back({name_of(pod), str(member(pod, "spec"), "nodeName"), str(member(pod, "status"), "podIP")});
+    out.push_back(
+        {name_of(pod), str(member(pod, "spec"), "nodeName"), str(member(pod, "status"), "podIP")});
   return out;
 }
 
@@ -790,33 +858,37 @@ Findings pod_placement_findings(const json& pod_list, const K0sConfig& cfg) {
     auto node = str(member(pod, "spec"), "nodeName");
     const auto& st = member(pod, "status");
     if (str(st, "phase") != "Running")
-      f.push_back(fmt::format("pod {} on {}: phase {}", name, node.empty() ? "(no node)" : node, str(st, "phase")));
+      f.push_back(fmt::format("pod {} on {}: phase {}", name, node.empty() ? "(no node)" : node,
+                              str(st, "phase")));
     else if (str(condition(pod, "Ready"), "status") != "True")
-      f.push_back(fmt::format("pod {} on {}: Running but {}", name, node, describe_condition(condition(pod, "Ready"))));
+      f.push_back(fmt::format("pod {} on {}: Running but {}", name, node,
+                              describe_condition(condition(pod, "Ready"))));
     if (!node.empty()) {
       by_node[node].push_back(name);
       if (!worker_names.count(node))
-        f.push_back(fmt::format("pod {} runs on {}, which is not a worker-side node of the manifest", name, node));
+        f.push_back(fmt::format(
+            "pod {} runs on {}, which is not a worker-side node of the manifest", name, node));
     }
     const auto& cs = member(member(pod, "spec"), "containers");
     if (cs.is_array())
       for (const auto& c : cs) {
         if (str(c, "image") != w.image)
-          f.push_back(fmt::format("pod {}: container {} has image {}, expected {}", name, str(c, "name"),
-                                  str(c, "image"), w.image));
+          f.push_back(fmt::format("pod {}: container {} has image {}, expected {}", name,
+                                  str(c, "name"), str(c, "image"), w.image));
         if (str(c, "imagePullPolicy") != "Never")
-          f.push_back(fmt::format("pod {}: container {} has imagePullPolicy {}, expected Never", name, str(c, "name"),
-                                  str(c, "imagePullPolicy")));
+          f.push_back(fmt::format("pod {}: container {} has imagePullPolicy {}, expected Never",
+                                  name, str(c, "name"), str(c, "imagePullPolicy")));
       }
     if (str(st, "phase") == "Running" && str(st, "podIP").empty())
       f.push_back(fmt::format("pod {} on {}: Running without a pod IP", name, node));
   }
   auto want = static_cast<std::size_t>(cfg.replicas());
-  if (count != want) f.push_back(fmt::format("{} pods with app={}, expected {}", count, w.name, want));
+  if (count != want)
+    f.push_back(fmt::format("{} pods with app={}, expected {}", count, w.name, want));
   for (const auto& [node, pods] : by_node)
     if (pods.size() > 1)
-      f.push_back(fmt::format("node {} runs {} pods ({}); the anti-affinity spreads one per node", node, pods.size(),
-                              fmt::join(pods, ", ")));
+      f.push_back(fmt::format("node {} runs {} pods ({}); the anti-affinity spreads one per node",
+                              node, pods.size(), fmt::join(pods, ", ")));
   if (want == worker_names.size())
     for (const auto& n : worker_names)
       if (!by_node.count(n)) f.push_back(fmt::format("no pod on worker-side node {}", n));
@@ -834,15 +906,17 @@ Findings service_endpoint_findings(const json& endpointslice_list, const std::st
       const auto& ready = member(member(ep, "conditions"), "ready");
       if (ready.is_boolean() && !ready.get<bool>()) {
         const auto& addrs = member(ep, "addresses");
-        f.push_back(fmt::format("Service {}: endpoint {} (pod {} on {}) is not ready", service,
-                                addrs.is_array() && !addrs.empty() ? addrs[0].get<std::string>() : "?",
-                                str(member(ep, "targetRef"), "name"), str(ep, "nodeName")));
+        f.push_back(
+            fmt::format("Service {}: endpoint {} (pod {} on {}) is not ready", service,
+                        addrs.is_array() && !addrs.empty() ? addrs[0].get<std::string>() : "?",
+                        str(member(ep, "targetRef"), "name"), str(ep, "nodeName")));
       }
     }
   }
   if (endpoints == 0)
-    f.push_back(fmt::format("Service {}: no endpoints (selector matches no ready pod, or the pods are not Ready)",
-                            service));
+    f.push_back(fmt::format(
+        "Service {}: no endpoints (selector matches no ready pod, or the pods are not Ready)",
+        service));
   return f;
 }
 
@@ -854,10 +928,12 @@ Findings apply_findings(std::string_view output, const std::vector<std::string>&
       auto t = trim(line);
       if (!starts_with(t, obj + " ")) continue;
       auto verb = trim(t.substr(obj.size()));
-      if (verb == "created" || verb == "configured" || verb == "unchanged" || starts_with(verb, "serverside-applied"))
+      if (verb == "created" || verb == "configured" || verb == "unchanged" ||
+          starts_with(verb, "serverside-applied"))
         ok = true;
     }
-    if (!ok) f.push_back(fmt::format("kubectl apply did not report {} (output: {})", obj, trim(output)));
+    if (!ok)
+      f.push_back(fmt::format("kubectl apply did not report {} (output: {})", obj, trim(output)));
   }
   return f;
 }

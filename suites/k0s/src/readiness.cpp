@@ -27,9 +27,12 @@ std::string trimmed(std::string s) {
 Findings unit_diagnosis(Machine& node, const K0sConfig& cfg) {
   auto unit = shell_quote(cfg.unit_name());
   auto show = run_command(
-      node, fmt::format("systemctl show -p ActiveState,SubState,Result,ConditionResult,NRestarts {}", unit),
+      node,
+      fmt::format("systemctl show -p ActiveState,SubState,Result,ConditionResult,NRestarts {}",
+                  unit),
       cfg.timeouts.command);
-  auto journal = run_command(node, fmt::format("journalctl -u {} --no-pager -o cat -n 40", unit), cfg.timeouts.command);
+  auto journal = run_command(node, fmt::format("journalctl -u {} --no-pager -o cat -n 40", unit),
+                             cfg.timeouts.command);
   Findings f = unit_hints(show.out, journal.out, cfg);
   std::string props = trimmed(show.out);
   for (auto& c : props)
@@ -51,16 +54,20 @@ void wait_unit_active(Machine& node, const K0sConfig& cfg, Duration timeout) {
   auto unit = shell_quote(cfg.unit_name());
   // Stops on active or failed, so a failed unit is reported at once.
   auto command = fmt::format(
-      "s=$(systemctl show -p ActiveState --value {}); echo \"$s\"; [ \"$s\" = active ] || [ \"$s\" = failed ]", unit);
+      "s=$(systemctl show -p ActiveState --value {}); echo \"$s\"; [ \"$s\" = active ] || [ \"$s\" "
+      "= failed ]",
+      unit);
   std::string out;
   try {
     out = trimmed(run_until(node, command, timeout));
   } catch (const TimeoutError&) {
-    throw CheckFailed(fmt::format("{} is not active after {}:", cfg.unit_name(), describe_seconds(timeout)),
-                      unit_diagnosis(node, cfg), node.context(command));
+    throw CheckFailed(
+        fmt::format("{} is not active after {}:", cfg.unit_name(), describe_seconds(timeout)),
+        unit_diagnosis(node, cfg), node.context(command));
   }
   if (out != "active")
-    throw CheckFailed(fmt::format("{} is {}:", cfg.unit_name(), out), unit_diagnosis(node, cfg), node.context(command));
+    throw CheckFailed(fmt::format("{} is {}:", cfg.unit_name(), out), unit_diagnosis(node, cfg),
+                      node.context(command));
 }
 
 void node_gates(Machine& node, const K0sConfig& cfg, const K0sNode& spec, Duration timeout) {
@@ -69,7 +76,8 @@ void node_gates(Machine& node, const K0sConfig& cfg, const K0sNode& spec, Durati
   wait_unit_active(node, cfg, deadline.remaining());
   // 2. k0s serves its status socket.
   try {
-    run_until(node, fmt::format("test -e {}", shell_quote(cfg.status_socket)), deadline.remaining());
+    run_until(node, fmt::format("test -e {}", shell_quote(cfg.status_socket)),
+              deadline.remaining());
   } catch (const TimeoutError& e) {
     throw CheckFailed(fmt::format("{} did not appear within {} ({} is active):", cfg.status_socket,
                                   describe_seconds(timeout), cfg.unit_name()),
@@ -81,11 +89,12 @@ void node_gates(Machine& node, const K0sConfig& cfg, const K0sNode& spec, Durati
   try {
     status = run_until(node, command, deadline.remaining());
   } catch (const TimeoutError& e) {
-    throw CheckFailed(fmt::format("`{}` did not succeed within {}:", command, describe_seconds(timeout)),
-                      {e.message()}, node.context(command));
+    throw CheckFailed(
+        fmt::format("`{}` did not succeed within {}:", command, describe_seconds(timeout)),
+        {e.message()}, node.context(command));
   }
-  require_no_findings(node, "k0s status does not match the manifest:", status_findings(parse_k0s_status(status), spec),
-                      command);
+  require_no_findings(node, "k0s status does not match the manifest:",
+                      status_findings(parse_k0s_status(status), spec), command);
 }
 
 void controller_gates(Machine& leader, const K0sConfig& cfg) {
@@ -93,11 +102,13 @@ void controller_gates(Machine& leader, const K0sConfig& cfg) {
   auto deadline = Deadline::after(cfg.timeouts.api);
   node_gates(leader, cfg, spec, deadline.remaining());
   // 4. The API server is ready (k0s's WaitForKubeAPI wants /readyz 200).
-  auto readyz = fmt::format("out=$({} get --raw /readyz 2>&1) || true; echo \"$out\"; [ \"$out\" = ok ]", cfg.kubectl());
+  auto readyz = fmt::format(
+      "out=$({} get --raw /readyz 2>&1) || true; echo \"$out\"; [ \"$out\" = ok ]", cfg.kubectl());
   try {
     run_until(leader, readyz, deadline.remaining());
   } catch (const TimeoutError& e) {
-    throw CheckFailed(fmt::format("the API server is not ready (/readyz) within {}:", describe_seconds(cfg.timeouts.api)),
+    throw CheckFailed(fmt::format("the API server is not ready (/readyz) within {}:",
+                                  describe_seconds(cfg.timeouts.api)),
                       {e.message()}, leader.context(readyz));
   }
   // 5. The join API is up: without a token it answers 401 (WaitJoinAPI).
@@ -105,7 +116,8 @@ void controller_gates(Machine& leader, const K0sConfig& cfg) {
   if (spec.role == Role::single) return;
   auto join = fmt::format(
       "command -v curl >/dev/null || {{ echo 'curl is not installed'; exit 0; }}; "
-      "code=$(curl -sk -o /dev/null -w '%{{http_code}}' --max-time 5 https://{}:9443/v1beta1/ca) || true; "
+      "code=$(curl -sk -o /dev/null -w '%{{http_code}}' --max-time 5 https://{}:9443/v1beta1/ca) "
+      "|| true; "
       "echo \"$code\"; [ \"$code\" = 401 ]",
       spec.ip);
   std::string out;
@@ -117,12 +129,14 @@ void controller_gates(Machine& leader, const K0sConfig& cfg) {
                       {e.message()}, leader.context(join));
   }
   if (out != "401")
-    throw CheckFailed("cannot probe the join API:", {out + " (the k0s test nodes need curl)"}, leader.context(join));
+    throw CheckFailed("cannot probe the join API:", {out + " (the k0s test nodes need curl)"},
+                      leader.context(join));
 }
 
 void join_node(Machine& leader, Machine& node, const K0sConfig& cfg, const K0sNode& spec) {
   auto unit = shell_quote(cfg.unit_name());
-  auto state = trimmed(run_succeed(node, fmt::format("systemctl show -p ActiveState --value {}", unit), cfg.timeouts.command));
+  auto state = trimmed(run_succeed(
+      node, fmt::format("systemctl show -p ActiveState --value {}", unit), cfg.timeouts.command));
   // active/activating: the node has a token already (placed by the Nix side,
   // or an earlier run); only the gates remain.
   if (state == "inactive" || state == "failed") {
@@ -135,31 +149,40 @@ void join_node(Machine& leader, Machine& node, const K0sConfig& cfg, const K0sNo
     auto dir = std::filesystem::path(cfg.token_file).parent_path().string();
     run_succeed(node,
                 fmt::format("install -d -m 0755 {} && (umask 077 && printf '%s' {} > {})",
-                            shell_quote(dir.empty() ? "/" : dir), shell_quote(token), shell_quote(cfg.token_file)),
+                            shell_quote(dir.empty() ? "/" : dir), shell_quote(token),
+                            shell_quote(cfg.token_file)),
                 cfg.timeouts.command);
     run_succeed(node, fmt::format("systemctl start {}", unit), cfg.timeouts.command);
     // k0s-nix guards workers with ConditionPathExists=<token file>: a start
     // that skips the unit leaves it inactive without an error.
-    auto show = run_command(node, fmt::format("systemctl show -p ActiveState,ConditionResult {}", unit), cfg.timeouts.command);
+    auto show =
+        run_command(node, fmt::format("systemctl show -p ActiveState,ConditionResult {}", unit),
+                    cfg.timeouts.command);
     if (show.out.find("ActiveState=inactive") != std::string::npos &&
         show.out.find("ConditionResult=no") != std::string::npos)
       throw CheckFailed(fmt::format("{} stayed inactive after systemctl start:", cfg.unit_name()),
-                        unit_diagnosis(node, cfg), node.context("systemctl start " + cfg.unit_name()));
+                        unit_diagnosis(node, cfg),
+                        node.context("systemctl start " + cfg.unit_name()));
   }
   node_gates(node, cfg, spec, cfg.timeouts.node_ready);
 }
 
-void wait_worker_api_connection(Machine& leader, Machine& node, const K0sConfig& cfg, const K0sNode& spec) {
+void wait_worker_api_connection(Machine& leader, Machine& node, const K0sConfig& cfg,
+                                const K0sNode& spec) {
   auto get_node = fmt::format("{} get node {} -o json", cfg.kubectl(), shell_quote(spec.name));
-  auto get_lease = fmt::format("{} -n kube-node-lease get lease {} -o json", cfg.kubectl(), shell_quote(spec.name));
+  auto get_lease = fmt::format("{} -n kube-node-lease get lease {} -o json", cfg.kubectl(),
+                               shell_quote(spec.name));
   try {
-    poll(leader, fmt::format("{}'s kubelet registered and heartbeating (Node Ready, Lease held)", spec.name),
-         cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
-         [&] {
-           return worker_registration_findings(run_json_object(leader, get_node, "Node", cfg.timeouts.command),
-                                               run_json_object(leader, get_lease, "Lease", cfg.timeouts.command), spec);
-         },
-         get_node + "; " + get_lease);
+    poll(
+        leader,
+        fmt::format("{}'s kubelet registered and heartbeating (Node Ready, Lease held)", spec.name),
+        cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
+        [&] {
+          return worker_registration_findings(
+              run_json_object(leader, get_node, "Node", cfg.timeouts.command),
+              run_json_object(leader, get_lease, "Lease", cfg.timeouts.command), spec);
+        },
+        get_node + "; " + get_lease);
   } catch (const CheckFailed& e) {
     // What the worker itself says, as a hint only: 1.35.0-1.35.3 report
     // false on healthy workers (k0s #7362).
@@ -169,7 +192,8 @@ void wait_worker_api_connection(Machine& leader, Machine& node, const K0sConfig&
       for (auto& h : worker_api_findings(run_json(node, status_cmd, cfg.timeouts.command), spec))
         findings.push_back("hint: " + h);
     } catch (const std::exception& x) {
-      findings.push_back(fmt::format("hint: `{}` on {} failed: {}", status_cmd, spec.name, x.what()));
+      findings.push_back(
+          fmt::format("hint: `{}` on {} failed: {}", status_cmd, spec.name, x.what()));
     }
     throw CheckFailed(e.summary(), findings, e.context());
   }
@@ -177,59 +201,75 @@ void wait_worker_api_connection(Machine& leader, Machine& node, const K0sConfig&
 
 void wait_nodes_ready(Machine& leader, const K0sConfig& cfg) {
   auto command = cfg.kubectl() + " get nodes -o json";
-  poll(leader, "every node Ready", cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
-       [&] { return node_readiness_findings(run_json_list(leader, command, cfg.timeouts.command), cfg); }, command);
+  poll(
+      leader, "every node Ready", cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
+      [&] {
+        return node_readiness_findings(run_json_list(leader, command, cfg.timeouts.command), cfg);
+      },
+      command);
 }
 
 void require_node_addresses(Machine& leader, const K0sConfig& cfg) {
   auto command = cfg.kubectl() + " get nodes -o json";
-  require_no_findings(leader, "node addresses are not the VLAN addresses of the manifest:",
-                      node_address_findings(run_json_list(leader, command, cfg.timeouts.command), cfg), command);
+  require_no_findings(
+      leader, "node addresses are not the VLAN addresses of the manifest:",
+      node_address_findings(run_json_list(leader, command, cfg.timeouts.command), cfg), command);
 }
 
 void wait_daemonsets(Machine& leader, const K0sConfig& cfg) {
   auto command = cfg.kubectl() + " -n kube-system get daemonsets -o json";
-  poll(leader, "kube-system DaemonSets available", cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
-       [&] { return daemonset_findings(run_json_list(leader, command, cfg.timeouts.command), cfg); }, command);
+  poll(
+      leader, "kube-system DaemonSets available", cfg.timeouts.node_ready,
+      cfg.timeouts.poll_interval,
+      [&] { return daemonset_findings(run_json_list(leader, command, cfg.timeouts.command), cfg); },
+      command);
 }
 
 void wait_coredns(Machine& leader, const K0sConfig& cfg) {
   auto deploy = cfg.kubectl() + " -n kube-system get deployment coredns -o json";
   auto slices = cfg.kubectl() + " -n kube-system get endpointslices -l k8s-app=kube-dns -o json";
-  poll(leader, "CoreDNS available with ready endpoints", cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
-       [&] {
-         return coredns_findings(run_json_object(leader, deploy, "Deployment", cfg.timeouts.command),
-                                 run_json_list(leader, slices, cfg.timeouts.command));
-       },
-       deploy + "; " + slices);
+  poll(
+      leader, "CoreDNS available with ready endpoints", cfg.timeouts.node_ready,
+      cfg.timeouts.poll_interval,
+      [&] {
+        return coredns_findings(run_json_object(leader, deploy, "Deployment", cfg.timeouts.command),
+                                run_json_list(leader, slices, cfg.timeouts.command));
+      },
+      deploy + "; " + slices);
 }
 
 void wait_pod_logs(Machine& leader, const K0sConfig& cfg) {
   auto pods_cmd = cfg.kubectl() + " -n kube-system get pods -o json";
-  poll(leader, "kube-system pod logs readable on every worker-side node (API -> kubelet)", cfg.timeouts.node_ready,
-       cfg.timeouts.poll_interval,
-       [&] {
-         auto targets = log_targets(run_json_list(leader, pods_cmd, cfg.timeouts.command), cfg);
-         Findings f = targets.findings;
-         for (const auto& t : targets.pods) {
-           auto logs = fmt::format("{} -n kube-system logs {} -c {} --tail=1", cfg.kubectl(), shell_quote(t.pod),
-                                   shell_quote(t.container));
-           auto r = run_command(leader, logs, cfg.timeouts.command);
-           if (r.status != 0)
-             f.push_back(fmt::format("logs of kube-system/{} (container {}) on {}: `{}` exited {}: {}", t.pod,
-                                     t.container, t.node, logs, r.status, short_output(r.err)));
-         }
-         return f;
-       },
-       pods_cmd);
+  poll(
+      leader, "kube-system pod logs readable on every worker-side node (API -> kubelet)",
+      cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
+      [&] {
+        auto targets = log_targets(run_json_list(leader, pods_cmd, cfg.timeouts.command), cfg);
+        Findings f = targets.findings;
+        for (const auto& t : targets.pods) {
+          auto logs = fmt::format("{} -n kube-system logs {} -c {} --tail=1", cfg.kubectl(),
+                                  shell_quote(t.pod), shell_quote(t.container));
+          auto r = run_command(leader, logs, cfg.timeouts.command);
+          if (r.status != 0)
+            f.push_back(
+                fmt::format("logs of kube-system/{} (container {}) on {}: `{}` exited {}: {}",
+                            t.pod, t.container, t.node, logs, r.status, short_output(r.err)));
+        }
+        return f;
+      },
+      pods_cmd);
 }
 
 void wait_metrics_api(Machine& leader, const K0sConfig& cfg) {
   auto command = cfg.kubectl() + " get apiservice v1beta1.metrics.k8s.io -o json";
-  poll(leader, "the metrics API (APIService v1beta1.metrics.k8s.io) Available", cfg.timeouts.node_ready,
-       cfg.timeouts.poll_interval,
-       [&] { return metrics_api_findings(run_json_object(leader, command, "APIService", cfg.timeouts.command)); },
-       command);
+  poll(
+      leader, "the metrics API (APIService v1beta1.metrics.k8s.io) Available",
+      cfg.timeouts.node_ready, cfg.timeouts.poll_interval,
+      [&] {
+        return metrics_api_findings(
+            run_json_object(leader, command, "APIService", cfg.timeouts.command));
+      },
+      command);
 }
 
 void bring_up(const NodeLookup& nodes, const K0sConfig& cfg, BringUp level) {

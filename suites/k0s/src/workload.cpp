@@ -18,20 +18,25 @@ const WorkloadConfig& workload_of(const K0sConfig& cfg) {
   return *cfg.workload;
 }
 
-std::string in_ns(const K0sConfig& cfg) { return fmt::format("{} -n {}", cfg.kubectl(), shell_quote(workload_of(cfg).ns)); }
+std::string in_ns(const K0sConfig& cfg) {
+  return fmt::format("{} -n {}", cfg.kubectl(), shell_quote(workload_of(cfg).ns));
+}
 
 }  // namespace
 
 void deploy_workload(Machine& leader, const K0sConfig& cfg) {
   const auto& w = workload_of(cfg);
   auto path = "/tmp/vmtest-k0s-workload.json";
-  run_succeed(leader, fmt::format("printf '%s\\n' {} > {}", shell_quote(workload_objects(cfg).dump()), path),
-                 cfg.timeouts.command);
+  run_succeed(
+      leader,
+      fmt::format("printf '%s\\n' {} > {}", shell_quote(workload_objects(cfg).dump()), path),
+      cfg.timeouts.command);
   auto command = fmt::format("{} apply -f {}", cfg.kubectl(), path);
   auto out = run_succeed(leader, command, cfg.timeouts.command);
-  require_no_findings(leader, "kubectl apply of the workload did not go through:",
-                      apply_findings(out, {"namespace/" + w.ns, "deployment.apps/" + w.name, "service/" + w.name}),
-                      command);
+  require_no_findings(
+      leader, "kubectl apply of the workload did not go through:",
+      apply_findings(out, {"namespace/" + w.ns, "deployment.apps/" + w.name, "service/" + w.name}),
+      command);
 }
 
 void wait_rollout(Machine& leader, const K0sConfig& cfg) {
@@ -64,10 +69,12 @@ void wait_rollout(Machine& leader, const K0sConfig& cfg) {
   } catch (const CommandFailed& e) {
     f.push_back("cannot read the pods: " + e.message());
   }
-  auto summary = last.stuck ? fmt::format("Deployment {}/{} stopped progressing: {}", w.ns, w.name, last.summary)
-                            : fmt::format("Deployment {}/{} did not roll out within {}: {}", w.ns, w.name,
-                                          describe_seconds(cfg.timeouts.rollout),
-                                          last.summary.empty() ? std::string("no status") : last.summary);
+  auto summary =
+      last.stuck
+          ? fmt::format("Deployment {}/{} stopped progressing: {}", w.ns, w.name, last.summary)
+          : fmt::format("Deployment {}/{} did not roll out within {}: {}", w.ns, w.name,
+                        describe_seconds(cfg.timeouts.rollout),
+                        last.summary.empty() ? std::string("no status") : last.summary);
   throw CheckFailed(summary, f, leader.context(deploy));
 }
 
@@ -75,58 +82,70 @@ std::vector<PodPlace> require_pods_placed(Machine& leader, const K0sConfig& cfg)
   const auto& w = workload_of(cfg);
   auto command = fmt::format("{} get pods -l app={} -o json", in_ns(cfg), w.name);
   auto pods = run_json_list(leader, command, cfg.timeouts.command);
-  require_no_findings(leader, "the workload pods are not where they should be:", pod_placement_findings(pods, cfg),
-                      command);
+  require_no_findings(leader, "the workload pods are not where they should be:",
+                      pod_placement_findings(pods, cfg), command);
   return pod_places(pods);
 }
 
 std::string service_cluster_ip(Machine& leader, const K0sConfig& cfg) {
   const auto& w = workload_of(cfg);
-  auto slices = fmt::format("{} get endpointslices -l kubernetes.io/service-name={} -o json", in_ns(cfg), w.name);
-  poll(leader, fmt::format("ready endpoints of Service {}/{}", w.ns, w.name), cfg.timeouts.network,
-       cfg.timeouts.poll_interval,
-       [&] { return service_endpoint_findings(run_json_list(leader, slices, cfg.timeouts.command), w.ns + "/" + w.name); },
-       slices);
+  auto slices = fmt::format("{} get endpointslices -l kubernetes.io/service-name={} -o json",
+                            in_ns(cfg), w.name);
+  poll(
+      leader, fmt::format("ready endpoints of Service {}/{}", w.ns, w.name), cfg.timeouts.network,
+      cfg.timeouts.poll_interval,
+      [&] {
+        return service_endpoint_findings(run_json_list(leader, slices, cfg.timeouts.command),
+                                         w.ns + "/" + w.name);
+      },
+      slices);
   auto command = fmt::format("{} get service {} -o json", in_ns(cfg), shell_quote(w.name));
   auto svc = run_json_object(leader, command, "Service", cfg.timeouts.command);
   auto ip = svc.value("spec", nlohmann::json::object()).value("clusterIP", std::string());
   if (ip.empty() || ip == "None")
-    throw CheckFailed(fmt::format("Service {}/{} has no ClusterIP:", w.ns, w.name), {svc.dump().substr(0, 300)},
-                      leader.context(command));
+    throw CheckFailed(fmt::format("Service {}/{} has no ClusterIP:", w.ns, w.name),
+                      {svc.dump().substr(0, 300)}, leader.context(command));
   return ip;
 }
 
-std::string require_http(Machine& client, const K0sConfig& cfg, const std::string& url, const std::string& what) {
+std::string require_http(Machine& client, const K0sConfig& cfg, const std::string& url,
+                         const std::string& what) {
   auto command = fmt::format("curl -sS -f --max-time 5 {}", shell_quote(url));
   // Retried in the guest: service rules and routes settle a little after
   // the pods are Ready.
   try {
     return run_until(client, command, cfg.timeouts.network);
   } catch (const TimeoutError& e) {
-    throw CheckFailed(fmt::format("{} did not answer {} from {} within {}:", what, url, client.name(),
-                                  describe_seconds(cfg.timeouts.network)),
+    throw CheckFailed(fmt::format("{} did not answer {} from {} within {}:", what, url,
+                                  client.name(), describe_seconds(cfg.timeouts.network)),
                       {e.message()}, client.context(command));
   }
 }
 
-std::string require_pod_to_pod(Machine& leader, const K0sConfig& cfg, const PodPlace& pod_a, const PodPlace& pod_b) {
+std::string require_pod_to_pod(Machine& leader, const K0sConfig& cfg, const PodPlace& pod_a,
+                               const PodPlace& pod_b) {
   const auto& w = workload_of(cfg);
   auto url = fmt::format("http://{}:{}/", pod_b.ip, w.port);
-  auto command = fmt::format("{} exec {} -- wget -q -T 5 -O- {}", in_ns(cfg), shell_quote(pod_a.name), shell_quote(url));
+  auto command = fmt::format("{} exec {} -- wget -q -T 5 -O- {}", in_ns(cfg),
+                             shell_quote(pod_a.name), shell_quote(url));
   try {
     return run_until(leader, command, cfg.timeouts.network);
   } catch (const TimeoutError& e) {
-    throw CheckFailed(fmt::format("pod {} on {} cannot reach pod {} on {} at {} within {}:", pod_a.name, pod_a.node,
-                                  pod_b.name, pod_b.node, url, describe_seconds(cfg.timeouts.network)),
+    throw CheckFailed(fmt::format("pod {} on {} cannot reach pod {} on {} at {} within {}:",
+                                  pod_a.name, pod_a.node, pod_b.name, pod_b.node, url,
+                                  describe_seconds(cfg.timeouts.network)),
                       {e.message()}, leader.context(command));
   }
 }
 
 void delete_workload(Machine& leader, const K0sConfig& cfg) {
   const auto& w = workload_of(cfg);
-  run_succeed(leader, fmt::format("{} delete namespace {} --ignore-not-found --wait=true --timeout={}s", cfg.kubectl(),
-                             shell_quote(w.ns), std::chrono::duration_cast<std::chrono::seconds>(cfg.timeouts.rollout).count()),
-                 cfg.timeouts.rollout + cfg.timeouts.command);
+  run_succeed(
+      leader,
+      fmt::format("{} delete namespace {} --ignore-not-found --wait=true --timeout={}s",
+                  cfg.kubectl(), shell_quote(w.ns),
+                  std::chrono::duration_cast<std::chrono::seconds>(cfg.timeouts.rollout).count()),
+      cfg.timeouts.rollout + cfg.timeouts.command);
 }
 
 }  // namespace vmtest::k0s

@@ -61,7 +61,9 @@ TEST_F(K0sAirgap, ClusterComesUpFromTheBundle) {
   wait_coredns(leader, suite::config());
 }
 
-TEST_F(K0sAirgap, NothingWasPulled) { require_no_pulls(node(suite::config().leader().name), suite::config()); }
+TEST_F(K0sAirgap, NothingWasPulled) {
+  require_no_pulls(node(suite::config().leader().name), suite::config());
+}
 
 TEST_F(K0sAirgap, K0sWorkloadsUseThePullPolicy) {
   require_pull_policy(node(suite::config().leader().name), suite::config());

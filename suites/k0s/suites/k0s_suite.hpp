@@ -34,7 +34,9 @@ inline NodeLookup lookup() {
 
 // Reads the manifest's k0s section into config() (a malformed one fails
 // the suite, with the key path).
-inline void load_config(Cluster& cluster) { config() = K0sConfig::from_manifest(cluster.manifest()); }
+inline void load_config(Cluster& cluster) {
+  config() = K0sConfig::from_manifest(cluster.manifest());
+}
 
 // The snapshot_setup of a suite (docs/snapshots.md), opted into with
 // VMTEST_K0S_SNAPSHOT=1: the first run saves the cluster after its set-up,
@@ -97,7 +99,8 @@ class K0sTest : public ClusterTest {
   void TearDown() override {
     if (HasFailure() && !suite::config().nodes.empty()) {
       try {
-        ADD_FAILURE() << save_failure_diagnostics(suite::lookup(), suite::config(), suite::diagnostics_dir());
+        ADD_FAILURE() << save_failure_diagnostics(suite::lookup(), suite::config(),
+                                                  suite::diagnostics_dir());
       } catch (const std::exception& e) {
         ADD_FAILURE() << "could not save the k0s diagnostics: " << e.what();
       }

@@ -21,7 +21,9 @@ class K0sReadiness : public K0sTest {
   static Machine& leader() { return node(suite::config().leader().name); }
 };
 
-TEST_F(K0sReadiness, ControllerPassesItsGatesInOrder) { controller_gates(leader(), suite::config()); }
+TEST_F(K0sReadiness, ControllerPassesItsGatesInOrder) {
+  controller_gates(leader(), suite::config());
+}
 
 TEST_F(K0sReadiness, NodesJoinWithAToken) {
   for (const auto* n : suite::config().joining()) {
@@ -34,21 +36,34 @@ TEST_F(K0sReadiness, NodesJoinWithAToken) {
 }
 
 TEST_F(K0sReadiness, WorkersReachTheApi) {
-  suite::for_each_worker_side(
-      [](Machine& machine, const K0sNode& n) { wait_worker_api_connection(leader(), machine, suite::config(), n); });
+  suite::for_each_worker_side([](Machine& machine, const K0sNode& n) {
+    wait_worker_api_connection(leader(), machine, suite::config(), n);
+  });
 }
 
-TEST_F(K0sReadiness, EveryNodeIsReady) { wait_nodes_ready(leader(), suite::config()); }
+TEST_F(K0sReadiness, EveryNodeIsReady) {
+  wait_nodes_ready(leader(), suite::config());
+}
 
-TEST_F(K0sReadiness, NodeAddressesAreTheVlanAddresses) { require_node_addresses(leader(), suite::config()); }
+TEST_F(K0sReadiness, NodeAddressesAreTheVlanAddresses) {
+  require_node_addresses(leader(), suite::config());
+}
 
-TEST_F(K0sReadiness, SystemDaemonSetsAreAvailable) { wait_daemonsets(leader(), suite::config()); }
+TEST_F(K0sReadiness, SystemDaemonSetsAreAvailable) {
+  wait_daemonsets(leader(), suite::config());
+}
 
-TEST_F(K0sReadiness, CoreDnsIsAvailable) { wait_coredns(leader(), suite::config()); }
+TEST_F(K0sReadiness, CoreDnsIsAvailable) {
+  wait_coredns(leader(), suite::config());
+}
 
-TEST_F(K0sReadiness, PodLogsAreReadableOnEveryNode) { wait_pod_logs(leader(), suite::config()); }
+TEST_F(K0sReadiness, PodLogsAreReadableOnEveryNode) {
+  wait_pod_logs(leader(), suite::config());
+}
 
-TEST_F(K0sReadiness, MetricsApiIsAvailable) { wait_metrics_api(leader(), suite::config()); }
+TEST_F(K0sReadiness, MetricsApiIsAvailable) {
+  wait_metrics_api(leader(), suite::config());
+}
 
 }  // namespace
 }  // namespace vmtest::k0s

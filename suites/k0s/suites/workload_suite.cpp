@@ -47,7 +47,8 @@ class K0sWorkload : public K0sTest {
       try {
         delete_apps(leader(), suite::config());
       } catch (const std::exception& e) {
-        fmt::print(stderr, "vmtest: could not delete the workload manifests' objects: {}\n", e.what());
+        fmt::print(stderr, "vmtest: could not delete the workload manifests' objects: {}\n",
+                   e.what());
       }
       apps_applied() = false;
     }
@@ -89,9 +90,13 @@ TEST_F(K0sWorkload, AppliesTheWorkload) {
   deploy_workload(leader(), suite::config());
 }
 
-TEST_F(K0sWorkload, RolloutCompletes) { wait_rollout(leader(), suite::config()); }
+TEST_F(K0sWorkload, RolloutCompletes) {
+  wait_rollout(leader(), suite::config());
+}
 
-TEST_F(K0sWorkload, PodsRunOnEveryWorker) { places() = require_pods_placed(leader(), suite::config()); }
+TEST_F(K0sWorkload, PodsRunOnEveryWorker) {
+  places() = require_pods_placed(leader(), suite::config());
+}
 
 TEST_F(K0sWorkload, ServiceAnswersOnItsClusterIpFromAWorker) {
   const auto& cfg = suite::config();
@@ -114,7 +119,8 @@ TEST_F(K0sWorkload, NodePortAnswersFromAnotherNode) {
           break;
         }
     try {
-      require_http(node(client->name), cfg, fmt::format("http://{}:{}/", target->ip, cfg.workload->node_port),
+      require_http(node(client->name), cfg,
+                   fmt::format("http://{}:{}/", target->ip, cfg.workload->node_port),
                    fmt::format("the NodePort on {}", target->name));
     } catch (const std::exception& e) {
       ADD_FAILURE() << e.what();

@@ -9,16 +9,18 @@ namespace vmtest::k0s {
 namespace {
 
 using ::testing::_;
+using testing::check_failure;
 using ::testing::ElementsAre;
+using testing::file;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Return;
-using testing::check_failure;
-using testing::file;
 using testing::ok;
 using testing::recording;
+using ::testing::Return;
 
-nlohmann::json json_of(const std::string& name) { return nlohmann::json::parse(recording(name)); }
+nlohmann::json json_of(const std::string& name) {
+  return nlohmann::json::parse(recording(name));
+}
 
 const nlohmann::json& find(const std::vector<nlohmann::json>& objects, const std::string& ref) {
   for (const auto& o : objects)
@@ -30,9 +32,9 @@ TEST(K0sApps, ListsAndSingleObjects) {
   auto objects = listed_objects(json_of("apps-get-ready.json"));
   std::vector<std::string> refs;
   for (const auto& o : objects) refs.push_back(object_ref(o));
-  EXPECT_THAT(refs, ElementsAre("ConfigMap shop/config", "Deployment shop/web", "StatefulSet shop/db",
-                                "DaemonSet shop/agent", "Job shop/migrate", "Service shop/web",
-                                "Service shop/upstream"));
+  EXPECT_THAT(refs, ElementsAre("ConfigMap shop/config", "Deployment shop/web",
+                                "StatefulSet shop/db", "DaemonSet shop/agent", "Job shop/migrate",
+                                "Service shop/web", "Service shop/upstream"));
   EXPECT_THAT(listed_objects(json_of("apps-get-job-failed.json")), ::testing::SizeIs(1));
   try {
     listed_objects(nlohmann::json::array());
@@ -45,8 +47,7 @@ TEST(K0sApps, ListsAndSingleObjects) {
 TEST(K0sApps, EveryKindReady) {
   auto objects = listed_objects(json_of("apps-get-ready.json"));
   auto slices = json_of("slices-shop-web-ready.json");
-  for (const auto& o : objects)
-    EXPECT_THAT(object_findings(o, slices), IsEmpty()) << object_ref(o);
+  for (const auto& o : objects) EXPECT_THAT(object_findings(o, slices), IsEmpty()) << object_ref(o);
   EXPECT_TRUE(needs_endpoints(find(objects, "Service shop/web")));
   EXPECT_FALSE(needs_endpoints(find(objects, "Service shop/upstream")));  // ExternalName
 }
@@ -55,25 +56,30 @@ TEST(K0sApps, EveryKindNotReadyNamesWhy) {
   auto objects = listed_objects(json_of("apps-get-not-ready.json"));
   EXPECT_THAT(object_findings(find(objects, "Deployment shop/web")),
               ElementsAre("Deployment shop/web: 1 of 2 replicas available (updated 2, ready 1)"));
-  EXPECT_THAT(object_findings(find(objects, "StatefulSet shop/db")),
-              ElementsAre("StatefulSet shop/db: 0 of 1 replicas ready (updated 1, current revision db-5f7d9c8b4, "
-                          "update revision db-5f7d9c8b4)"));
+  EXPECT_THAT(
+      object_findings(find(objects, "StatefulSet shop/db")),
+      ElementsAre(
+          "StatefulSet shop/db: 0 of 1 replicas ready (updated 1, current revision db-5f7d9c8b4, "
+          "update revision db-5f7d9c8b4)"));
   EXPECT_THAT(object_findings(find(objects, "DaemonSet shop/agent")),
-              ElementsAre("DaemonSet shop/agent: 1 of 2 pods available (updated 2, unavailable 1, misscheduled 0)"));
+              ElementsAre("DaemonSet shop/agent: 1 of 2 pods available (updated 2, unavailable 1, "
+                          "misscheduled 0)"));
   EXPECT_THAT(object_findings(find(objects, "Job shop/migrate")),
               ElementsAre("Job shop/migrate: not complete: 0 of 1 succeeded (active 1, failed 0)"));
-  EXPECT_THAT(object_findings(find(objects, "Service shop/web"), json_of("slices-shop-web-empty.json")),
-              ElementsAre("Service shop/web: no endpoints (no ready pod matches its selector app=web)"));
+  EXPECT_THAT(
+      object_findings(find(objects, "Service shop/web"), json_of("slices-shop-web-empty.json")),
+      ElementsAre("Service shop/web: no endpoints (no ready pod matches its selector app=web)"));
   EXPECT_THAT(object_findings(find(objects, "ConfigMap shop/config")), IsEmpty());
 }
 
 TEST(K0sApps, FailedJobAndDaemonSetOnNoNode) {
   auto job = json_of("apps-get-job-failed.json");
   EXPECT_TRUE(terminally_failed(job));
-  EXPECT_THAT(object_findings(job),
-              ElementsAre("Job shop/migrate: failed: BackoffLimitExceeded: Job has reached the specified backoff limit"));
+  EXPECT_THAT(object_findings(job), ElementsAre("Job shop/migrate: failed: BackoffLimitExceeded: "
+                                                "Job has reached the specified backoff limit"));
   EXPECT_THAT(object_findings(json_of("apps-get-ds-no-node.json")),
-              ElementsAre("DaemonSet shop/agent: scheduled on no node (no node matches its nodeSelector, affinity or "
+              ElementsAre("DaemonSet shop/agent: scheduled on no node (no node matches its "
+                          "nodeSelector, affinity or "
                           "tolerations)"));
 }
 
@@ -82,14 +88,16 @@ TEST(K0sApps, ServiceEndpointNotReady) {
   auto slices = json_of("slices-shop-web-ready.json");
   slices["items"][0]["endpoints"][1]["conditions"]["ready"] = false;
   EXPECT_THAT(object_findings(find(objects, "Service shop/web"), slices),
-              ElementsAre("Service shop/web: endpoint 10.244.2.9 (pod web-7c9d8f6b5d-z8x6c on wrkr2) is not ready"));
+              ElementsAre("Service shop/web: endpoint 10.244.2.9 (pod web-7c9d8f6b5d-z8x6c on "
+                          "wrkr2) is not ready"));
 }
 
 class K0sAppsFlow : public testing::Fleet {
  protected:
   const std::filesystem::path apps = std::filesystem::path(VMTEST_K0S_TESTDATA) / "apps/shop.yaml";
   const std::string get = "k0s kubectl get -R -f /tmp/vmtest-k0s-apps -o json";
-  const std::string slices = "get endpointslices -n 'shop' -l kubernetes.io/service-name='web' -o json";
+  const std::string slices =
+      "get endpointslices -n 'shop' -l kubernetes.io/service-name='web' -o json";
   K0sAppsFlow() {
     on("ctrl", "rm -rf /tmp/vmtest-k0s-apps", ok(""));
     on("ctrl", "'/tmp/vmtest-k0s-apps' && chmod 644", ok(""));
@@ -110,7 +118,8 @@ TEST_F(K0sAppsFlow, CopiesAndAppliesTheUserFile) {
 
 TEST_F(K0sAppsFlow, AFolderIsCopiedWhole) {
   auto folder = apps.parent_path();
-  EXPECT_CALL(channel("ctrl"), run(HasSubstr("mkdir -p -- '/tmp/vmtest-k0s-apps' && tar -x -f"), _, _))
+  EXPECT_CALL(channel("ctrl"),
+              run(HasSubstr("mkdir -p -- '/tmp/vmtest-k0s-apps' && tar -x -f"), _, _))
       .WillOnce(Return(ok("")));
   EXPECT_CALL(channel("ctrl"), run(HasSubstr("apply -R -f /tmp/vmtest-k0s-apps"), _, _))
       .WillOnce(Return(ok("namespace/shop created\n")));
@@ -118,9 +127,11 @@ TEST_F(K0sAppsFlow, AFolderIsCopiedWhole) {
 }
 
 TEST_F(K0sAppsFlow, ApplyRefusedNamesTheFileAndKubectlsError) {
-  on("ctrl", "apply -R -f", mocks::result(1, "", "error: error validating \"shop.yaml\": unknown field \"replica\""));
+  on("ctrl", "apply -R -f",
+     mocks::result(1, "", "error: error validating \"shop.yaml\": unknown field \"replica\""));
   auto e = check_failure([&] { deploy_apps(node("ctrl"), cfg, apps); });
-  EXPECT_THAT(e.summary(), HasSubstr("kubectl apply of the workload manifests " + apps.string() + " failed (exit 1)"));
+  EXPECT_THAT(e.summary(), HasSubstr("kubectl apply of the workload manifests " + apps.string() +
+                                     " failed (exit 1)"));
   EXPECT_THAT(e.findings(), ElementsAre(HasSubstr("unknown field \"replica\"")));
 }
 
@@ -133,13 +144,16 @@ TEST_F(K0sAppsFlow, MissingHostPathSaysSo) {
   }
 }
 
-TEST_F(K0sAppsFlow, ReadyReturns) { wait_apps_ready(node("ctrl"), cfg, apps); }
+TEST_F(K0sAppsFlow, ReadyReturns) {
+  wait_apps_ready(node("ctrl"), cfg, apps);
+}
 
 TEST_F(K0sAppsFlow, NotReadyNamesEveryObjectAndThePods) {
   on("ctrl", get, file("apps-get-not-ready.json"));
   on("ctrl", slices, file("slices-shop-web-empty.json"));
   auto e = check_failure([&] { wait_apps_ready(node("ctrl"), cfg, apps); });
-  EXPECT_EQ(e.summary(), "5 of 7 objects of the workload manifests " + apps.string() + " are not ready within 0 s:");
+  EXPECT_EQ(e.summary(), "5 of 7 objects of the workload manifests " + apps.string() +
+                             " are not ready within 0 s:");
   ASSERT_GE(e.findings().size(), 6u);
   EXPECT_THAT(e.findings()[0], HasSubstr("Deployment shop/web: 1 of 2"));
   EXPECT_THAT(e.findings()[4], HasSubstr("Service shop/web: no endpoints"));

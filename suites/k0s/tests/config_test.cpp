@@ -13,7 +13,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::recording;
 
-Manifest parse(const std::string& text) { return Manifest::parse(text, "/base", "m.json"); }
+Manifest parse(const std::string& text) {
+  return Manifest::parse(text, "/base", "m.json");
+}
 
 // A manifest with three VMs on VLAN 1 and `k0s` as given.
 std::string with_k0s(const std::string& k0s) {
@@ -50,7 +52,8 @@ TEST(K0sConfig, ReadsTheDocumentedExample) {
   EXPECT_EQ(cfg.worker_side()[0]->name, "wrkr1");
   ASSERT_EQ(cfg.joining().size(), 2u);
   EXPECT_THAT(cfg.airgap.bundles, ElementsAre("k0s-airgap-bundle.tar", "vmtest-workload.tar"));
-  EXPECT_THAT(cfg.airgap.images, ElementsAre("quay.io/k0sproject/pause:3.10.1", "docker.io/vmtest/echo:1"));
+  EXPECT_THAT(cfg.airgap.images,
+              ElementsAre("quay.io/k0sproject/pause:3.10.1", "docker.io/vmtest/echo:1"));
   EXPECT_EQ(cfg.airgap.pull_policy, "Never");
   ASSERT_TRUE(cfg.workload.has_value());
   EXPECT_EQ(cfg.workload->image, "docker.io/vmtest/echo:1");
@@ -76,8 +79,8 @@ TEST(K0sConfig, Defaults) {
   EXPECT_EQ(cfg.timeouts.node_ready, std::chrono::seconds(1500));
   EXPECT_EQ(cfg.timeouts.rollout, std::chrono::seconds(900));
 
-  auto w = K0sConfig::from_manifest(
-      parse(with_k0s(std::string("{") + kNodes + R"(, "workload": {"image": "docker.io/vmtest/echo:1"}})")));
+  auto w = K0sConfig::from_manifest(parse(with_k0s(
+      std::string("{") + kNodes + R"(, "workload": {"image": "docker.io/vmtest/echo:1"}})")));
   ASSERT_TRUE(w.workload);
   EXPECT_EQ(w.workload->port, 8080);
   EXPECT_EQ(w.workload->node_port, 30080);
@@ -88,7 +91,8 @@ TEST(K0sConfig, Defaults) {
 TEST(K0sConfig, OlderUnitNamesAndFractionalTimeouts) {
   auto cfg = K0sConfig::from_manifest(parse(with_k0s(
       std::string(R"({"unit": "k0scontroller.service", "k0s": "/run/current-system/sw/bin/k0s",
-                      "timeouts": {"api": 1.5}, )") + kNodes + "}")));
+                      "timeouts": {"api": 1.5}, )") +
+      kNodes + "}")));
   EXPECT_EQ(cfg.unit_name(), "k0scontroller.service");
   EXPECT_EQ(cfg.kubectl(), "/run/current-system/sw/bin/k0s kubectl");
   EXPECT_EQ(cfg.timeouts.api, std::chrono::milliseconds(1500));
@@ -136,29 +140,36 @@ TEST(K0sConfig, ReadsTheNixSidesGoldenManifests) {
 
 TEST(K0sConfig, ErrorsNameTheKeyPath) {
   EXPECT_EQ(error_of(R"({"nodes": {"ctrl": {"role": "master", "ip": "1.2.3.4"}}})"),
-            "manifest m.json: k0s.nodes.ctrl.role: expected one of controller, controller+worker, worker, single, "
+            "manifest m.json: k0s.nodes.ctrl.role: expected one of controller, controller+worker, "
+            "worker, single, "
             "got \"master\"");
   EXPECT_EQ(error_of(R"({"nodes": {"ctrl": {"role": "controller"}}})"),
             "manifest m.json: k0s.nodes.ctrl.ip: missing (required)");
   EXPECT_EQ(error_of(R"({"nodes": {"ghost": {"role": "controller", "ip": "1.2.3.4"}}})"),
             "manifest m.json: k0s.nodes.ghost: not a machine of the manifest (vms or hosts)");
   EXPECT_EQ(error_of(R"({"nodes": {"wrkr1": {"role": "worker", "ip": "1.2.3.4"}}})"),
-            "manifest m.json: k0s.nodes: expected a node with role controller, controller+worker or single");
+            "manifest m.json: k0s.nodes: expected a node with role controller, controller+worker "
+            "or single");
   EXPECT_EQ(error_of(R"({"nodes": {"ctrl": {"role": "controller", "ip": "1.2.3.4"},
                                    "wrkr1": {"role": "worker", "ip": "1.2.3.4"}}})"),
             "manifest m.json: k0s.nodes.wrkr1.ip: 1.2.3.4 is given to another node too");
-  EXPECT_EQ(error_of(std::string("{") + kNodes + R"(, "workload": {"image": "docker.io/library/nginx:latest"}})"),
-            "manifest m.json: k0s.workload.image: \"docker.io/library/nginx:latest\" needs a fixed tag (untagged or "
+  EXPECT_EQ(error_of(std::string("{") + kNodes +
+                     R"(, "workload": {"image": "docker.io/library/nginx:latest"}})"),
+            "manifest m.json: k0s.workload.image: \"docker.io/library/nginx:latest\" needs a fixed "
+            "tag (untagged or "
             ":latest means pull policy Always)");
   EXPECT_EQ(error_of(std::string("{") + kNodes + R"(, "workload": {"image": "nginx"}})"),
-            "manifest m.json: k0s.workload.image: \"nginx\" needs a fixed tag (untagged or :latest means pull policy "
+            "manifest m.json: k0s.workload.image: \"nginx\" needs a fixed tag (untagged or :latest "
+            "means pull policy "
             "Always)");
   EXPECT_EQ(error_of(std::string("{") + kNodes + R"(, "workload": {"port": 80}})"),
             "manifest m.json: k0s.workload.image: missing (required)");
-  EXPECT_EQ(error_of(std::string("{") + kNodes + R"(, "workload": {"image": "a/b:1", "node_port": 80}})"),
-            "manifest m.json: k0s.workload.node_port: expected an integer in 30000..32767, got 80");
+  EXPECT_EQ(
+      error_of(std::string("{") + kNodes + R"(, "workload": {"image": "a/b:1", "node_port": 80}})"),
+      "manifest m.json: k0s.workload.node_port: expected an integer in 30000..32767, got 80");
   EXPECT_EQ(error_of(std::string("{") + kNodes + R"(, "airgap": {"pull_policy": "Sometimes"}})"),
-            "manifest m.json: k0s.airgap.pull_policy: expected Never, IfNotPresent or Always, got \"Sometimes\"");
+            "manifest m.json: k0s.airgap.pull_policy: expected Never, IfNotPresent or Always, got "
+            "\"Sometimes\"");
   EXPECT_EQ(error_of(std::string("{") + kNodes + R"(, "airgap": {"images": "quay.io/x:1"}})"),
             "manifest m.json: k0s.airgap.images: expected an array, got string");
   EXPECT_EQ(error_of(std::string("{") + kNodes + R"(, "timeouts": {"rollout": -5}})"),
@@ -172,7 +183,9 @@ TEST(K0sConfig, ErrorsNameTheKeyPath) {
     K0sConfig::from_manifest(no_vlans);
     FAIL() << "no throw";
   } catch (const ManifestError& e) {
-    EXPECT_STREQ(e.what(), "manifest m.json: k0s.vlan: missing, and the manifest has no vlans to take it from");
+    EXPECT_STREQ(
+        e.what(),
+        "manifest m.json: k0s.vlan: missing, and the manifest has no vlans to take it from");
     EXPECT_EQ(e.key_path(), "k0s.vlan");
   }
 }

@@ -17,13 +17,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::_;
-using ::testing::HasSubstr;
-using ::testing::Not;
-using ::testing::Return;
 using testing::check_failure;
 using testing::file;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ok;
 using testing::recording;
+using ::testing::Return;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -39,22 +39,30 @@ class K0sDiagnostics : public testing::Fleet {
     dir = fs::temp_directory_path() / fmt::format("vmtest-k0s-diag-{}", ::getpid());
     fs::remove_all(dir);
     for (const char* n : {"ctrl", "wrkr1", "wrkr2"}) {
-      on(n, "journalctl -u 'k0s.service' --no-pager -o short-iso", ok(fmt::format("journal of {}\n", n)));
+      on(n, "journalctl -u 'k0s.service' --no-pager -o short-iso",
+         ok(fmt::format("journal of {}\n", n)));
     }
-    ON_CALL(channel("ctrl"), run("k0s status", _, _)).WillByDefault(Return(file("k0s-status-controller.txt")));
-    ON_CALL(channel("wrkr1"), run("k0s status", _, _)).WillByDefault(Return(file("k0s-status-worker.txt")));
+    ON_CALL(channel("ctrl"), run("k0s status", _, _))
+        .WillByDefault(Return(file("k0s-status-controller.txt")));
+    ON_CALL(channel("wrkr1"), run("k0s status", _, _))
+        .WillByDefault(Return(file("k0s-status-worker.txt")));
     ON_CALL(channel("wrkr2"), run("k0s status", _, _))
         .WillByDefault(Return(mocks::result(1, "", recording("k0s-status-not-running.stderr"))));
     on("wrkr1", "k0s status -o json", file("k0s-status-worker.json"));
-    on("ctrl", "get nodes,pods -A -o wide", ok("NAME    STATUS     ROLES    AGE   VERSION\nwrkr2   NotReady   <none>   5m    v1.35.7+k0s\n"));
+    on("ctrl", "get nodes,pods -A -o wide",
+       ok("NAME    STATUS     ROLES    AGE   VERSION\nwrkr2   NotReady   <none>   5m    "
+          "v1.35.7+k0s\n"));
     on("ctrl", "get events -A -o json", file("events-web-failedscheduling.json"));
-    ON_CALL(channel("ctrl"), run("k0s kubectl get events -A", _, _)).WillByDefault(Return(ok("LAST SEEN   TYPE\n")));
+    ON_CALL(channel("ctrl"), run("k0s kubectl get events -A", _, _))
+        .WillByDefault(Return(ok("LAST SEEN   TYPE\n")));
     // The failing check's own answer: wrkr2 is NotReady.
     on("ctrl", "get nodes -o json", file("nodes-notready-cni.json"));
     on("ctrl", "get pods -A -o json", file("pods-web-failedscheduling.json"));
     on("ctrl", "get daemonsets -A -o json", file("ds-kube-router-unavailable.json"));
-    on("ctrl", "get deployments -A -o json", ok(R"({"apiVersion":"v1","items":[],"kind":"List","metadata":{}})"));
-    on("ctrl", "describe node 'wrkr2'", ok("Name: wrkr2\nConditions: Ready False KubeletNotReady\n"));
+    on("ctrl", "get deployments -A -o json",
+       ok(R"({"apiVersion":"v1","items":[],"kind":"List","metadata":{}})"));
+    on("ctrl", "describe node 'wrkr2'",
+       ok("Name: wrkr2\nConditions: Ready False KubeletNotReady\n"));
     on("ctrl", "describe pod", ok("Name: a pod\nEvents: FailedScheduling\n"));
     on("ctrl", "describe daemonset", ok("Name: kube-router\n"));
     Transcript::current().clear();
@@ -111,17 +119,21 @@ TEST_F(K0sDiagnostics, APollKeepsOneRecordPerStateItSaw) {
 TEST_F(K0sDiagnostics, TheFailureMessageNamesTheFolder) {
   EXPECT_THROW(wait_nodes_ready(node("ctrl"), cfg), CheckFailed);
   auto message = save_failure_diagnostics(lookup(), cfg, dir);
-  EXPECT_THAT(message, HasSubstr("saved in " + fs::absolute(dir).string() + " (docs/k0s-failures.md"));
+  EXPECT_THAT(message,
+              HasSubstr("saved in " + fs::absolute(dir).string() + " (docs/k0s-failures.md"));
   EXPECT_TRUE(fs::exists(dir / "ctrl/commands/001.stdout"));
 }
 
 TEST_F(K0sDiagnostics, ContainerdCommandsAndFailuresAreRecordedToo) {
   ON_CALL(channel("wrkr1"), run("k0s ctr -n 'k8s.io' images ls", _, _))
-      .WillByDefault(Return(mocks::result(1, "", "ctr: failed to dial \"/run/k0s/containerd.sock\"\n")));
+      .WillByDefault(
+          Return(mocks::result(1, "", "ctr: failed to dial \"/run/k0s/containerd.sock\"\n")));
   EXPECT_THROW(containerd::list_images(node("wrkr1"), cfg.ctr()), CommandFailed);
   write_diagnostics(lookup(), cfg, Transcript::current().records(), dir);
-  EXPECT_EQ(slurp(dir / "wrkr1/commands/index.txt"), "001\texit 1\tk0s ctr -n 'k8s.io' images ls\n");
-  EXPECT_EQ(slurp(dir / "wrkr1/commands/001.stderr"), "ctr: failed to dial \"/run/k0s/containerd.sock\"\n");
+  EXPECT_EQ(slurp(dir / "wrkr1/commands/index.txt"),
+            "001\texit 1\tk0s ctr -n 'k8s.io' images ls\n");
+  EXPECT_EQ(slurp(dir / "wrkr1/commands/001.stderr"),
+            "ctr: failed to dial \"/run/k0s/containerd.sock\"\n");
 }
 
 }  // namespace

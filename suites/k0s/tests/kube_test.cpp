@@ -8,13 +8,15 @@
 namespace vmtest::k0s {
 namespace {
 
+using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using ::testing::SizeIs;
-using nlohmann::json;
 using testing::recording;
+using ::testing::SizeIs;
 
-json load(const std::string& name) { return json::parse(recording(name)); }
+json load(const std::string& name) {
+  return json::parse(recording(name));
+}
 
 TEST(K0sKube, StatusText) {
   auto st = parse_k0s_status(recording("k0s-status-worker.txt"));
@@ -25,13 +27,17 @@ TEST(K0sKube, StatusText) {
   EXPECT_EQ(st["Kube-api probing last error"], "");
   auto cfg = testing::test_config();
   EXPECT_THAT(status_findings(st, *cfg.find("wrkr1")), IsEmpty());
-  EXPECT_THAT(status_findings(parse_k0s_status(recording("k0s-status-controller.txt")), *cfg.find("ctrl")), IsEmpty());
+  EXPECT_THAT(
+      status_findings(parse_k0s_status(recording("k0s-status-controller.txt")), *cfg.find("ctrl")),
+      IsEmpty());
 }
 
 TEST(K0sKube, ImportJournal) {
   auto j = parse_import_journal(recording("journal-import-ok.txt"));
-  EXPECT_THAT(j.loading, ElementsAre("/var/lib/k0s/images/k0s-airgap-bundle.tar", "/var/lib/k0s/images/vmtest-workload.tar"));
-  EXPECT_THAT(j.loaded, ElementsAre("/var/lib/k0s/images/k0s-airgap-bundle.tar", "/var/lib/k0s/images/vmtest-workload.tar"));
+  EXPECT_THAT(j.loading, ElementsAre("/var/lib/k0s/images/k0s-airgap-bundle.tar",
+                                     "/var/lib/k0s/images/vmtest-workload.tar"));
+  EXPECT_THAT(j.loaded, ElementsAre("/var/lib/k0s/images/k0s-airgap-bundle.tar",
+                                    "/var/lib/k0s/images/vmtest-workload.tar"));
   EXPECT_THAT(j.imported, SizeIs(13));
   EXPECT_EQ(j.imported.back(), "docker.io/vmtest/echo:1");
   EXPECT_THAT(j.failed, IsEmpty());
@@ -42,7 +48,8 @@ TEST(K0sKube, ImportJournal) {
   EXPECT_THAT(bad.loaded, ElementsAre("/var/lib/k0s/images/k0s-airgap-bundle.tar"));
 
   // Plain lines (no logfmt) and unpinning.
-  auto plain = parse_import_journal("Imported image quay.io/k0sproject/pause:3.10.1\nUnpinning image docker.io/x/y:1\n");
+  auto plain = parse_import_journal(
+      "Imported image quay.io/k0sproject/pause:3.10.1\nUnpinning image docker.io/x/y:1\n");
   EXPECT_THAT(plain.imported, ElementsAre("quay.io/k0sproject/pause:3.10.1"));
   EXPECT_THAT(plain.unpinned, ElementsAre("docker.io/x/y:1"));
 }
@@ -68,7 +75,8 @@ TEST(K0sKube, WorkloadObjects) {
   EXPECT_EQ(pod["containers"][0]["image"], "docker.io/vmtest/echo:1");
   EXPECT_EQ(pod["containers"][0]["imagePullPolicy"], "Never");
   EXPECT_EQ(pod["containers"][0]["ports"][0]["containerPort"], 8080);
-  EXPECT_EQ(pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"],
+  EXPECT_EQ(pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+               ["topologyKey"],
             "kubernetes.io/hostname");
   EXPECT_EQ(svc["spec"]["type"], "NodePort");
   EXPECT_EQ(svc["spec"]["ports"][0]["nodePort"], 30080);
@@ -87,7 +95,8 @@ TEST(K0sKube, RolloutStates) {
   EXPECT_TRUE(stuck.stuck);
   // availableReplicas and readyReplicas are omitted when 0.
   EXPECT_EQ(stuck.summary,
-            "0 of 2 replicas available (updated 2, ready 0); Progressing=False (ProgressDeadlineExceeded: ReplicaSet "
+            "0 of 2 replicas available (updated 2, ready 0); Progressing=False "
+            "(ProgressDeadlineExceeded: ReplicaSet "
             "\"vmtest-web-6d4cf56db6\" has timed out progressing.)");
   auto unobserved = load("deploy-web-rolled.json");
   unobserved["metadata"]["generation"] = 2;
@@ -95,12 +104,14 @@ TEST(K0sKube, RolloutStates) {
 }
 
 TEST(K0sKube, ApplyOutput) {
-  std::vector<std::string> objects = {"namespace/vmtest-workload", "deployment.apps/vmtest-web", "service/vmtest-web"};
+  std::vector<std::string> objects = {"namespace/vmtest-workload", "deployment.apps/vmtest-web",
+                                      "service/vmtest-web"};
   EXPECT_THAT(apply_findings(recording("apply.txt"), objects), IsEmpty());
   auto f = apply_findings(recording("apply-partial.txt"), objects);
   ASSERT_THAT(f, SizeIs(1));
   EXPECT_EQ(f[0],
-            "kubectl apply did not report service/vmtest-web (output: namespace/vmtest-workload unchanged\n"
+            "kubectl apply did not report service/vmtest-web (output: namespace/vmtest-workload "
+            "unchanged\n"
             "deployment.apps/vmtest-web configured)");
 }
 

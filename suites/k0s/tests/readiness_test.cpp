@@ -12,16 +12,16 @@ namespace {
 
 using ::testing::_;
 using ::testing::AllOf;
+using testing::check_failure;
 using ::testing::ElementsAre;
+using testing::file;
 using ::testing::HasSubstr;
 using ::testing::InSequence;
+using testing::ok;
+using testing::recording;
 using ::testing::Return;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
-using testing::check_failure;
-using testing::file;
-using testing::ok;
-using testing::recording;
 using testing::timed_out;
 
 const char* kIsActivePrefix = "s=$(systemctl show -p ActiveState --value 'k0s.service')";
@@ -32,17 +32,21 @@ class K0sReadinessChecks : public testing::Fleet {
   void healthy_controller() {
     on("ctrl", kIsActivePrefix, ok("active\n"));
     on("ctrl", "test -e '/run/k0s/status.sock'", ok(""));
-    ON_CALL(channel("ctrl"), run("k0s status", _, _)).WillByDefault(Return(file("k0s-status-controller.txt")));
+    ON_CALL(channel("ctrl"), run("k0s status", _, _))
+        .WillByDefault(Return(file("k0s-status-controller.txt")));
     on("ctrl", "get --raw /readyz", ok("ok\n"));
     on("ctrl", "9443/v1beta1/ca", ok("401\n"));
     on("ctrl", "token create --role=worker", file("token.txt"));
     on("ctrl", "get nodes -o json", file("nodes-ready.json"));
     on("ctrl", "get daemonsets -o json", file("ds-ready.json"));
     on("ctrl", "get deployment coredns -o json", file("coredns-available.json"));
-    on("ctrl", "get endpointslices -l k8s-app=kube-dns -o json", file("kube-dns-slices-ready.json"));
+    on("ctrl", "get endpointslices -l k8s-app=kube-dns -o json",
+       file("kube-dns-slices-ready.json"));
     on("ctrl", "-n kube-system get pods -o json", file("kube-system-pods.json"));
-    on("ctrl", "-n kube-system logs", ok("I0820 10:05:01.000000       1 client.go:203] \"Connect to server\"\n"));
-    on("ctrl", "get apiservice v1beta1.metrics.k8s.io -o json", file("apiservice-metrics-available.json"));
+    on("ctrl", "-n kube-system logs",
+       ok("I0820 10:05:01.000000       1 client.go:203] \"Connect to server\"\n"));
+    on("ctrl", "get apiservice v1beta1.metrics.k8s.io -o json",
+       file("apiservice-metrics-available.json"));
   }
   // A worker waiting for its token, that starts once it has one.
   void joinable_worker(const std::string& name) {
@@ -50,37 +54,48 @@ class K0sReadinessChecks : public testing::Fleet {
         .WillByDefault(Return(ok("inactive\n")));
     on(name, "printf '%s'", ok(""));
     on(name, "systemctl start 'k0s.service'", ok(""));
-    on(name, "systemctl show -p ActiveState,ConditionResult", ok("ActiveState=active\nConditionResult=yes\n"));
+    on(name, "systemctl show -p ActiveState,ConditionResult",
+       ok("ActiveState=active\nConditionResult=yes\n"));
     on(name, kIsActivePrefix, ok("active\n"));
     on(name, "test -e '/run/k0s/status.sock'", ok(""));
-    ON_CALL(channel(name), run("k0s status", _, _)).WillByDefault(Return(file("k0s-status-worker.txt")));
+    ON_CALL(channel(name), run("k0s status", _, _))
+        .WillByDefault(Return(file("k0s-status-worker.txt")));
     on(name, "k0s status -o json", file("k0s-status-worker.json"));
   }
 };
 
 TEST_F(K0sReadinessChecks, ControllerGatesRunInOrder) {
   InSequence order;
-  EXPECT_CALL(channel("ctrl"), run(StartsWith(kIsActivePrefix), _, Repeat::until_success)).WillOnce(Return(ok("active\n")));
-  EXPECT_CALL(channel("ctrl"), run("test -e '/run/k0s/status.sock'", _, Repeat::until_success)).WillOnce(Return(ok("")));
+  EXPECT_CALL(channel("ctrl"), run(StartsWith(kIsActivePrefix), _, Repeat::until_success))
+      .WillOnce(Return(ok("active\n")));
+  EXPECT_CALL(channel("ctrl"), run("test -e '/run/k0s/status.sock'", _, Repeat::until_success))
+      .WillOnce(Return(ok("")));
   EXPECT_CALL(channel("ctrl"), run("k0s status", _, Repeat::until_success))
       .WillOnce(Return(file("k0s-status-controller.txt")));
-  EXPECT_CALL(channel("ctrl"), run(HasSubstr("k0s kubectl get --raw /readyz"), _, Repeat::until_success))
+  EXPECT_CALL(channel("ctrl"),
+              run(HasSubstr("k0s kubectl get --raw /readyz"), _, Repeat::until_success))
       .WillOnce(Return(ok("ok\n")));
-  EXPECT_CALL(channel("ctrl"), run(HasSubstr("https://192.168.1.1:9443/v1beta1/ca"), _, Repeat::until_success))
+  EXPECT_CALL(channel("ctrl"),
+              run(HasSubstr("https://192.168.1.1:9443/v1beta1/ca"), _, Repeat::until_success))
       .WillOnce(Return(ok("401\n")));
   controller_gates(node("ctrl"), cfg);
 }
 
 TEST_F(K0sReadinessChecks, FailedUnitIsReportedAtOnceWithItsJournal) {
   on("ctrl", kIsActivePrefix, ok("failed\n"));
-  on("ctrl", "systemctl show -p ActiveState,SubState", ok("ActiveState=failed\nSubState=failed\nResult=exit-code\nConditionResult=yes\nNRestarts=0\n"));
-  on("ctrl", "journalctl -u 'k0s.service'", ok("Error: invalid configuration: spec.api.address: invalid IP\n"));
+  on("ctrl", "systemctl show -p ActiveState,SubState",
+     ok("ActiveState=failed\nSubState=failed\nResult=exit-code\nConditionResult=yes\nNRestarts="
+        "0\n"));
+  on("ctrl", "journalctl -u 'k0s.service'",
+     ok("Error: invalid configuration: spec.api.address: invalid IP\n"));
   auto e = check_failure([&] { controller_gates(node("ctrl"), cfg); });
   EXPECT_EQ(e.machine(), "ctrl");
   EXPECT_EQ(e.summary(), "k0s.service is failed:");
-  EXPECT_THAT(e.findings(),
-              ElementsAre("systemctl show: ActiveState=failed SubState=failed Result=exit-code ConditionResult=yes NRestarts=0",
-                          "journal tail:\nError: invalid configuration: spec.api.address: invalid IP"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre("systemctl show: ActiveState=failed SubState=failed Result=exit-code "
+                  "ConditionResult=yes NRestarts=0",
+                  "journal tail:\nError: invalid configuration: spec.api.address: invalid IP"));
 }
 
 TEST_F(K0sReadinessChecks, MissingStatusSocketIsTheSecondGate) {
@@ -98,21 +113,27 @@ TEST_F(K0sReadinessChecks, K0sStatusThatCannotReachTheDaemon) {
   auto e = check_failure([&] { controller_gates(node("ctrl"), cfg); });
   EXPECT_EQ(e.summary(), "`k0s status` did not succeed within 0 s:");
   ASSERT_EQ(e.findings().size(), 1u);
-  EXPECT_THAT(e.findings()[0], AllOf(HasSubstr("/run/k0s/status.sock"), HasSubstr("no such file or directory")));
+  EXPECT_THAT(e.findings()[0],
+              AllOf(HasSubstr("/run/k0s/status.sock"), HasSubstr("no such file or directory")));
 }
 
 TEST_F(K0sReadinessChecks, K0sStatusWithAnotherRoleThanTheManifest) {
   healthy_controller();
-  ON_CALL(channel("ctrl"), run("k0s status", _, _)).WillByDefault(Return(file("k0s-status-worker.txt")));
+  ON_CALL(channel("ctrl"), run("k0s status", _, _))
+      .WillByDefault(Return(file("k0s-status-worker.txt")));
   auto e = check_failure([&] { controller_gates(node("ctrl"), cfg); });
   EXPECT_EQ(e.summary(), "k0s status does not match the manifest:");
-  EXPECT_THAT(e.findings(), ElementsAre("k0s status on ctrl: Role: worker, expected controller (manifest role controller)",
-                                        "k0s status on ctrl: Workloads: true, expected false (manifest role controller)"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre(
+          "k0s status on ctrl: Role: worker, expected controller (manifest role controller)",
+          "k0s status on ctrl: Workloads: true, expected false (manifest role controller)"));
 }
 
 TEST_F(K0sReadinessChecks, ApiThatNeverGetsReady) {
   healthy_controller();
-  on("ctrl", "get --raw /readyz", timed_out(1, "[-]etcd failed: reason withheld\nreadyz check failed\n"));
+  on("ctrl", "get --raw /readyz",
+     timed_out(1, "[-]etcd failed: reason withheld\nreadyz check failed\n"));
   auto e = check_failure([&] { controller_gates(node("ctrl"), cfg); });
   EXPECT_EQ(e.summary(), "the API server is not ready (/readyz) within 0 s:");
   EXPECT_THAT(e.findings()[0], HasSubstr("[-]etcd failed"));
@@ -137,13 +158,17 @@ TEST_F(K0sReadinessChecks, WorkerJoinsWithAFreshToken) {
         .WillOnce(Return(ok("inactive\n")));
     EXPECT_CALL(channel("ctrl"), run("k0s token create --role=worker --expiry=2h", _, _))
         .WillOnce(Return(file("token.txt")));
-    EXPECT_CALL(channel("wrkr1"), run(AllOf(HasSubstr("install -d -m 0755 '/etc/k0s'"), HasSubstr("'" + token + "'"),
-                                             HasSubstr("> '/etc/k0s/k0stoken'")),
-                                      _, _))
+    EXPECT_CALL(channel("wrkr1"),
+                run(AllOf(HasSubstr("install -d -m 0755 '/etc/k0s'"), HasSubstr("'" + token + "'"),
+                          HasSubstr("> '/etc/k0s/k0stoken'")),
+                    _, _))
         .WillOnce(Return(ok("")));
-    EXPECT_CALL(channel("wrkr1"), run("systemctl start 'k0s.service'", _, _)).WillOnce(Return(ok("")));
-    EXPECT_CALL(channel("wrkr1"), run(StartsWith(kIsActivePrefix), _, _)).WillOnce(Return(ok("active\n")));
-    EXPECT_CALL(channel("wrkr1"), run("k0s status", _, _)).WillOnce(Return(file("k0s-status-worker.txt")));
+    EXPECT_CALL(channel("wrkr1"), run("systemctl start 'k0s.service'", _, _))
+        .WillOnce(Return(ok("")));
+    EXPECT_CALL(channel("wrkr1"), run(StartsWith(kIsActivePrefix), _, _))
+        .WillOnce(Return(ok("active\n")));
+    EXPECT_CALL(channel("wrkr1"), run("k0s status", _, _))
+        .WillOnce(Return(file("k0s-status-worker.txt")));
   }
   join_node(node("ctrl"), node("wrkr1"), cfg, *cfg.find("wrkr1"));
 }
@@ -168,7 +193,8 @@ TEST_F(K0sReadinessChecks, WorkerWithoutTokenFileStaysInactive) {
   EXPECT_EQ(e.machine(), "wrkr1");
   EXPECT_EQ(e.summary(), "k0s.service stayed inactive after systemctl start:");
   EXPECT_EQ(e.findings()[0],
-            "k0s.service is inactive with ConditionResult=no: its start condition failed; on a worker that is "
+            "k0s.service is inactive with ConditionResult=no: its start condition failed; on a "
+            "worker that is "
             "ConditionPathExists=/etc/k0s/k0stoken (no token file)");
 }
 
@@ -181,9 +207,11 @@ TEST_F(K0sReadinessChecks, BadTokenCrashLoopIsNamed) {
   auto e = check_failure([&] { join_node(node("ctrl"), node("wrkr1"), cfg, *cfg.find("wrkr1")); });
   EXPECT_EQ(e.summary(), "k0s.service is not active after 0 s:");
   ASSERT_GE(e.findings().size(), 4u);
-  EXPECT_EQ(e.findings()[0], "k0s.service crashed and waits to restart (NRestarts=2; k0s-nix uses RestartSec=120)");
+  EXPECT_EQ(e.findings()[0],
+            "k0s.service crashed and waits to restart (NRestarts=2; k0s-nix uses RestartSec=120)");
   EXPECT_EQ(e.findings()[1],
-            "the join token in /etc/k0s/k0stoken is bad or blank: Error: failed to decode join token: illegal base64 "
+            "the join token in /etc/k0s/k0stoken is bad or blank: Error: failed to decode join "
+            "token: illegal base64 "
             "data at input byte 0");
   EXPECT_THAT(e.findings()[3], StartsWith("journal tail:\nStarting k0s"));
 }
@@ -192,10 +220,12 @@ TEST_F(K0sReadinessChecks, WorkerThatCannotReachTheApiServer) {
   healthy_controller();
   joinable_worker("wrkr1");
   on("wrkr1", kIsActivePrefix, timed_out(1, "activating\n"));
-  on("wrkr1", "systemctl show -p ActiveState,SubState", ok("ActiveState=activating\nSubState=start\n"));
+  on("wrkr1", "systemctl show -p ActiveState,SubState",
+     ok("ActiveState=activating\nSubState=start\n"));
   on("wrkr1", "journalctl -u 'k0s.service'", file("journal-api-unreachable.txt"));
   auto e = check_failure([&] { join_node(node("ctrl"), node("wrkr1"), cfg, *cfg.find("wrkr1")); });
-  EXPECT_THAT(e.findings()[0], StartsWith("the API server is not reachable (spec.api.address/sans, firewall?): "));
+  EXPECT_THAT(e.findings()[0],
+              StartsWith("the API server is not reachable (spec.api.address/sans, firewall?): "));
   EXPECT_THAT(e.findings()[0], HasSubstr("dial tcp 192.168.1.1:6443: connect: connection refused"));
 }
 
@@ -221,16 +251,20 @@ TEST_F(K0sReadinessChecks, WorkerApiGateFailsOnANotReadyNodeWithoutLease) {
   on("ctrl", "get node 'wrkr2' -o json", file("node-wrkr2-notready.json"));
   on("ctrl", "-n kube-node-lease get lease 'wrkr2' -o json", file("lease-wrkr2-unheld.json"));
   on("wrkr2", "k0s status -o json", file("k0s-status-worker-noapi.json"));
-  auto e = check_failure([&] { wait_worker_api_connection(node("ctrl"), node("wrkr2"), cfg, *cfg.find("wrkr2")); });
+  auto e = check_failure(
+      [&] { wait_worker_api_connection(node("ctrl"), node("wrkr2"), cfg, *cfg.find("wrkr2")); });
   EXPECT_EQ(e.summary(),
-            "wrkr2's kubelet registered and heartbeating (Node Ready, Lease held) not reached within 0 s; last seen:");
+            "wrkr2's kubelet registered and heartbeating (Node Ready, Lease held) not reached "
+            "within 0 s; last seen:");
   ASSERT_THAT(e.findings(), SizeIs(4));
   EXPECT_THAT(e.findings()[0], StartsWith("node wrkr2: Ready=False (KubeletNotReady: "));
   EXPECT_EQ(e.findings()[1],
             "Lease kube-node-lease/wrkr2: holderIdentity (unset), expected wrkr2 (its kubelet)");
   EXPECT_EQ(e.findings()[2], "Lease kube-node-lease/wrkr2: never renewed (no spec.renewTime)");
-  EXPECT_THAT(e.findings()[3], StartsWith("hint: k0s status -o json on wrkr2: WorkerToAPIConnectionStatus.Success is "
-                                          "false: Get \"https://192.168.1.1:6443/version\""));
+  EXPECT_THAT(
+      e.findings()[3],
+      StartsWith("hint: k0s status -o json on wrkr2: WorkerToAPIConnectionStatus.Success is "
+                 "false: Get \"https://192.168.1.1:6443/version\""));
 }
 
 TEST_F(K0sReadinessChecks, WorkerApiGateRefusesAListWhereOneNodeIsExpected) {
@@ -242,8 +276,10 @@ TEST_F(K0sReadinessChecks, WorkerApiGateRefusesAListWhereOneNodeIsExpected) {
   } catch (const CheckFailed&) {
     FAIL() << "a shape error must not be retried as a finding";
   } catch (const Error& e) {
-    EXPECT_THAT(e.message(), HasSubstr("`k0s kubectl get node 'wrkr1' -o json` answered a List of 2 items, expected "
-                                       "one Node"));
+    EXPECT_THAT(
+        e.message(),
+        HasSubstr("`k0s kubectl get node 'wrkr1' -o json` answered a List of 2 items, expected "
+                  "one Node"));
   }
 }
 
@@ -260,10 +296,12 @@ TEST_F(K0sReadinessChecks, OneObjectWhereAListIsExpectedIsAnErrorNotNoItems) {
   } catch (const Error& e) {
     EXPECT_EQ(e.machine(), "ctrl");
     EXPECT_EQ(e.message(),
-              "`k0s kubectl get nodes -o json` answered one Node named wrkr1, expected a List with an items array");
+              "`k0s kubectl get nodes -o json` answered one Node named wrkr1, expected a List with "
+              "an items array");
   }
   // The pure evaluation refuses it too.
-  EXPECT_THROW(node_readiness_findings(nlohmann::json::parse(recording("node-wrkr1.json")), cfg), Error);
+  EXPECT_THROW(node_readiness_findings(nlohmann::json::parse(recording("node-wrkr1.json")), cfg),
+               Error);
 }
 
 TEST_F(K0sReadinessChecks, NodesReadyAtBothEndsOfTheSupportedRange) {
@@ -285,30 +323,40 @@ TEST_F(K0sReadinessChecks, NodeNotReadyWithoutCni) {
   on("ctrl", "get nodes -o json", file("nodes-notready-cni.json"));
   auto e = check_failure([&] { wait_nodes_ready(node("ctrl"), cfg); });
   EXPECT_EQ(e.summary(), "every node Ready not reached within 0 s; last seen:");
-  EXPECT_THAT(e.findings(),
-              ElementsAre("node wrkr2: Ready=False (KubeletNotReady: container runtime network not ready: "
-                          "NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni "
-                          "plugin not initialized)",
-                          "node wrkr2: taint node.kubernetes.io/not-ready:NoSchedule"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre("node wrkr2: Ready=False (KubeletNotReady: container runtime network not ready: "
+                  "NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns "
+                  "error: cni "
+                  "plugin not initialized)",
+                  "node wrkr2: taint node.kubernetes.io/not-ready:NoSchedule"));
 }
 
 TEST_F(K0sReadinessChecks, LostNode) {
   on("ctrl", "get nodes -o json", file("nodes-lost.json"));
   auto e = check_failure([&] { wait_nodes_ready(node("ctrl"), cfg); });
-  EXPECT_THAT(e.findings(),
-              ElementsAre("node wrkr2: Ready=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)",
-                          "node wrkr2: MemoryPressure=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)",
-                          "node wrkr2: DiskPressure=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)",
-                          "node wrkr2: PIDPressure=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)",
-                          "node wrkr2: taint node.kubernetes.io/unreachable:NoSchedule",
-                          "node wrkr2: taint node.kubernetes.io/unreachable:NoExecute"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre(
+          "node wrkr2: Ready=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)",
+          "node wrkr2: MemoryPressure=Unknown (NodeStatusUnknown: Kubelet stopped posting node "
+          "status.)",
+          "node wrkr2: DiskPressure=Unknown (NodeStatusUnknown: Kubelet stopped posting node "
+          "status.)",
+          "node wrkr2: PIDPressure=Unknown (NodeStatusUnknown: Kubelet stopped posting node "
+          "status.)",
+          "node wrkr2: taint node.kubernetes.io/unreachable:NoSchedule",
+          "node wrkr2: taint node.kubernetes.io/unreachable:NoExecute"));
 }
 
 TEST_F(K0sReadinessChecks, DiskPressure) {
   on("ctrl", "get nodes -o json", file("nodes-disk-pressure.json"));
   auto e = check_failure([&] { wait_nodes_ready(node("ctrl"), cfg); });
-  EXPECT_THAT(e.findings(), ElementsAre("node wrkr1: DiskPressure=True (KubeletHasDiskPressure: kubelet has disk pressure)",
-                                        "node wrkr1: taint node.kubernetes.io/disk-pressure:NoSchedule"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre(
+          "node wrkr1: DiskPressure=True (KubeletHasDiskPressure: kubelet has disk pressure)",
+          "node wrkr1: taint node.kubernetes.io/disk-pressure:NoSchedule"));
 }
 
 TEST_F(K0sReadinessChecks, NodeNotRegistered) {
@@ -320,7 +368,8 @@ TEST_F(K0sReadinessChecks, NodeNotRegistered) {
 TEST_F(K0sReadinessChecks, ApiErrorsAreRetriedUntilReady) {
   cfg.timeouts.node_ready = std::chrono::seconds(30);
   EXPECT_CALL(channel("ctrl"), run(HasSubstr("get nodes -o json"), _, _))
-      .WillOnce(Return(mocks::result(1, "", "The connection to the server localhost:6443 was refused")))
+      .WillOnce(
+          Return(mocks::result(1, "", "The connection to the server localhost:6443 was refused")))
       .WillOnce(Return(file("nodes-notready-cni.json")))
       .WillOnce(Return(file("nodes-ready.json")));
   wait_nodes_ready(node("ctrl"), cfg);
@@ -333,20 +382,26 @@ TEST_F(K0sReadinessChecks, PureControllerWithANodeObject) {
   nodes["items"].push_back(ctrl);
   on("ctrl", "get nodes -o json", ok(nodes.dump()));
   auto e = check_failure([&] { wait_nodes_ready(node("ctrl"), cfg); });
-  EXPECT_THAT(e.findings(),
-              ElementsAre("node ctrl: the manifest says role controller (no kubelet), but it has a Node object"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre(
+          "node ctrl: the manifest says role controller (no kubelet), but it has a Node object"));
 }
 
 TEST_F(K0sReadinessChecks, QemuUserNetAddresses) {
   on("ctrl", "get nodes -o json", file("nodes-qemu-ip.json"));
   auto e = check_failure([&] { require_node_addresses(node("ctrl"), cfg); });
   EXPECT_EQ(e.summary(), "node addresses are not the VLAN addresses of the manifest:");
-  EXPECT_THAT(e.findings(),
-              ElementsAre("node wrkr1: InternalIP 10.0.2.15, expected 192.168.1.2 (its VLAN 1 address in the "
-                          "manifest); 10.0.2.15 is QEMU's user-net address: pin kubelet's --node-ip to the VLAN address",
-                          "node wrkr2: InternalIP 10.0.2.15, expected 192.168.1.3 (its VLAN 1 address in the "
-                          "manifest); 10.0.2.15 is QEMU's user-net address: pin kubelet's --node-ip to the VLAN address",
-                          "nodes wrkr1, wrkr2 share InternalIP 10.0.2.15"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre(
+          "node wrkr1: InternalIP 10.0.2.15, expected 192.168.1.2 (its VLAN 1 address in the "
+          "manifest); 10.0.2.15 is QEMU's user-net address: pin kubelet's --node-ip to the VLAN "
+          "address",
+          "node wrkr2: InternalIP 10.0.2.15, expected 192.168.1.3 (its VLAN 1 address in the "
+          "manifest); 10.0.2.15 is QEMU's user-net address: pin kubelet's --node-ip to the VLAN "
+          "address",
+          "nodes wrkr1, wrkr2 share InternalIP 10.0.2.15"));
 }
 
 TEST_F(K0sReadinessChecks, SystemDaemonSets) {
@@ -354,28 +409,36 @@ TEST_F(K0sReadinessChecks, SystemDaemonSets) {
   wait_daemonsets(node("ctrl"), cfg);
   on("ctrl", "get daemonsets -o json", file("ds-kube-router-unavailable.json"));
   auto e = check_failure([&] { wait_daemonsets(node("ctrl"), cfg); });
-  EXPECT_THAT(e.findings(), ElementsAre("DaemonSet kube-system/kube-router: 1 of 2 available (ready 1, unavailable 1)"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre("DaemonSet kube-system/kube-router: 1 of 2 available (ready 1, unavailable 1)"));
 }
 
 TEST_F(K0sReadinessChecks, MissingDaemonSets) {
-  on("ctrl", "get daemonsets -o json", ok(R"({"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}})"));
+  on("ctrl", "get daemonsets -o json",
+     ok(R"({"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}})"));
   auto e = check_failure([&] { wait_daemonsets(node("ctrl"), cfg); });
-  EXPECT_THAT(e.findings(),
-              ElementsAre("DaemonSet kube-system/kube-proxy: missing", "DaemonSet kube-system/konnectivity-agent: missing",
-                          "no CNI DaemonSet: neither kube-system/kube-router nor kube-system/calico-node exists"));
+  EXPECT_THAT(
+      e.findings(),
+      ElementsAre(
+          "DaemonSet kube-system/kube-proxy: missing",
+          "DaemonSet kube-system/konnectivity-agent: missing",
+          "no CNI DaemonSet: neither kube-system/kube-router nor kube-system/calico-node exists"));
 }
 
 TEST_F(K0sReadinessChecks, CoreDns) {
   healthy_controller();
   wait_coredns(node("ctrl"), cfg);
   on("ctrl", "get deployment coredns -o json", file("coredns-unavailable.json"));
-  on("ctrl", "get endpointslices -l k8s-app=kube-dns -o json", file("kube-dns-slices-notready.json"));
+  on("ctrl", "get endpointslices -l k8s-app=kube-dns -o json",
+     file("kube-dns-slices-notready.json"));
   auto e = check_failure([&] { wait_coredns(node("ctrl"), cfg); });
-  EXPECT_THAT(e.findings(),
-              ElementsAre("Deployment kube-system/coredns: Available=False (MinimumReplicasUnavailable: Deployment does "
-                          "not have minimum availability.)",
-                          "EndpointSlice kube-system/kube-dns-x7tqp: endpoint 10.244.2.2 (pod coredns-5b8c4d6b9f-qlz4k, "
-                          "node wrkr2) ready=false serving=false"));
+  EXPECT_THAT(e.findings(), ElementsAre("Deployment kube-system/coredns: Available=False "
+                                        "(MinimumReplicasUnavailable: Deployment does "
+                                        "not have minimum availability.)",
+                                        "EndpointSlice kube-system/kube-dns-x7tqp: endpoint "
+                                        "10.244.2.2 (pod coredns-5b8c4d6b9f-qlz4k, "
+                                        "node wrkr2) ready=false serving=false"));
 }
 
 TEST_F(K0sReadinessChecks, PodLogsAreReadOnePodPerWorker) {
@@ -385,26 +448,35 @@ TEST_F(K0sReadinessChecks, PodLogsAreReadOnePodPerWorker) {
   std::vector<std::string> logs;
   for (const auto& r : Transcript::current().records())
     if (r.command.find(" logs ") != std::string::npos) logs.push_back(r.command);
-  EXPECT_THAT(logs, ElementsAre("k0s kubectl -n kube-system logs 'konnectivity-agent-x2kqv' -c 'konnectivity-agent' "
-                                "--tail=1",
-                                "k0s kubectl -n kube-system logs 'konnectivity-agent-m8w4d' -c 'konnectivity-agent' "
-                                "--tail=1"));
+  EXPECT_THAT(
+      logs,
+      ElementsAre(
+          "k0s kubectl -n kube-system logs 'konnectivity-agent-x2kqv' -c 'konnectivity-agent' "
+          "--tail=1",
+          "k0s kubectl -n kube-system logs 'konnectivity-agent-m8w4d' -c 'konnectivity-agent' "
+          "--tail=1"));
   on("ctrl", "-n kube-system logs 'konnectivity-agent-m8w4d'",
-     mocks::result(1, "", "Error from server: Get \"https://192.168.1.3:10250/containerLogs/kube-system/"
-                          "konnectivity-agent-m8w4d/konnectivity-agent?tailLines=1\": No agent available\n"));
+     mocks::result(
+         1, "",
+         "Error from server: Get \"https://192.168.1.3:10250/containerLogs/kube-system/"
+         "konnectivity-agent-m8w4d/konnectivity-agent?tailLines=1\": No agent available\n"));
   auto e = check_failure([&] { wait_pod_logs(node("ctrl"), cfg); });
   ASSERT_THAT(e.findings(), SizeIs(1));
-  EXPECT_THAT(e.findings()[0], AllOf(StartsWith("logs of kube-system/konnectivity-agent-m8w4d (container "
-                                                "konnectivity-agent) on wrkr2: "),
-                                     HasSubstr("No agent available")));
+  EXPECT_THAT(e.findings()[0],
+              AllOf(StartsWith("logs of kube-system/konnectivity-agent-m8w4d (container "
+                               "konnectivity-agent) on wrkr2: "),
+                    HasSubstr("No agent available")));
 }
 
 TEST_F(K0sReadinessChecks, MetricsApiMustBeAvailable) {
   healthy_controller();
   wait_metrics_api(node("ctrl"), cfg);
-  on("ctrl", "get apiservice v1beta1.metrics.k8s.io -o json", file("apiservice-metrics-unavailable.json"));
+  on("ctrl", "get apiservice v1beta1.metrics.k8s.io -o json",
+     file("apiservice-metrics-unavailable.json"));
   auto e = check_failure([&] { wait_metrics_api(node("ctrl"), cfg); });
-  EXPECT_THAT(e.findings(), ElementsAre(StartsWith("APIService v1beta1.metrics.k8s.io: Available=False (MissingEndpoints: ")));
+  EXPECT_THAT(e.findings(),
+              ElementsAre(StartsWith(
+                  "APIService v1beta1.metrics.k8s.io: Available=False (MissingEndpoints: ")));
 }
 
 TEST_F(K0sReadinessChecks, BringUpDrivesTheWholeSequence) {

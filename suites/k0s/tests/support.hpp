@@ -29,8 +29,12 @@ inline std::string recording(const std::string& name) {
   return s.str();
 }
 
-inline CommandResult ok(std::string out) { return mocks::result(0, std::move(out)); }
-inline CommandResult file(const std::string& name) { return ok(recording(name)); }
+inline CommandResult ok(std::string out) {
+  return mocks::result(0, std::move(out));
+}
+inline CommandResult file(const std::string& name) {
+  return ok(recording(name));
+}
 // What a guest-side retry loop returns when its deadline ends.
 inline CommandResult timed_out(int status, std::string out = {}, std::string err = {}) {
   return CommandResult{status, std::move(out), std::move(err), true};
@@ -43,7 +47,8 @@ inline Manifest test_manifest() {
 // The test manifest's config; every wait evaluates once (no sleeping).
 inline K0sConfig test_config() {
   auto cfg = K0sConfig::from_manifest(test_manifest());
-  cfg.timeouts.api = cfg.timeouts.node_ready = cfg.timeouts.rollout = cfg.timeouts.network = Duration(0);
+  cfg.timeouts.api = cfg.timeouts.node_ready = cfg.timeouts.rollout = cfg.timeouts.network =
+      Duration(0);
   cfg.timeouts.poll_interval = Duration(0);
   return cfg;
 }
@@ -76,7 +81,9 @@ class Fleet : public ::testing::Test {
       machines[name] = std::make_unique<Machine>(name, std::move(c));
     }
   }
-  ::testing::NiceMock<mocks::MockCommandChannel>& channel(const std::string& name) { return *channels.at(name); }
+  ::testing::NiceMock<mocks::MockCommandChannel>& channel(const std::string& name) {
+    return *channels.at(name);
+  }
   Machine& node(const std::string& name) { return *machines.at(name); }
   NodeLookup lookup() {
     return [this](std::string_view n) -> Machine& { return *machines.at(std::string(n)); };

@@ -18,7 +18,8 @@ namespace vmtest::mocks {
 
 class MockCommandChannel : public CommandChannel {
  public:
-  MOCK_METHOD(CommandResult, run, (const std::string& command, Duration timeout, Repeat repeat), (override));
+  MOCK_METHOD(CommandResult, run, (const std::string& command, Duration timeout, Repeat repeat),
+              (override));
   MOCK_METHOD(CommandResult, upload, (const std::string& data, Duration timeout), (override));
   MOCK_METHOD(std::string, describe, (), (const, override));
 };

@@ -59,9 +59,9 @@ inline constexpr std::string_view kBundlePathsLabel = "io.k0sproject.ocibundle-p
 // One row of `ctr images ls`.
 struct ImageRow {
   std::string ref;
-  std::string type;     // media type of the target (manifest or index)
-  std::string digest;   // sha256:<hex>
-  std::string size;     // "2.0 MiB" (two words in ctr's table)
+  std::string type;                    // media type of the target (manifest or index)
+  std::string digest;                  // sha256:<hex>
+  std::string size;                    // "2.0 MiB" (two words in ctr's table)
   std::vector<std::string> platforms;  // empty for "-"
   std::map<std::string, std::string> labels;
 
@@ -75,10 +75,10 @@ struct CheckRow {
   std::string ref;
   std::string type;
   std::string digest;
-  std::string status;      // "complete", "incomplete", "unavailable", ...
-  int present = -1;        // "(2/3)": 2; -1 when not given
-  int required = -1;       // "(2/3)": 3; -1 for "?" or not given
-  std::string size;        // "2.0 MiB/2.0 MiB", "0.0 B/?"
+  std::string status;  // "complete", "incomplete", "unavailable", ...
+  int present = -1;    // "(2/3)": 2; -1 when not given
+  int required = -1;   // "(2/3)": 3; -1 for "?" or not given
+  std::string size;    // "2.0 MiB/2.0 MiB", "0.0 B/?"
   bool unpacked = false;
 
   bool complete() const { return status == "complete"; }
@@ -134,7 +134,8 @@ std::string transfer_display_name(std::string_view ref);
 // Sees every command the containerd layer runs on a node and what it
 // returned (the k0s suites keep them for their failure diagnostics). One
 // observer per process; an empty function removes it.
-using CommandObserver = std::function<void(Machine& node, const std::string& command, const CommandResult& result)>;
+using CommandObserver =
+    std::function<void(Machine& node, const std::string& command, const CommandResult& result)>;
 void set_command_observer(CommandObserver observer);
 // The refs a bundle names: an OCI layout's index.json
 // (manifests[].annotations["org.opencontainers.image.ref.name"]) or a Docker
@@ -146,8 +147,8 @@ std::vector<std::string> parse_proc_net_dev(std::string_view text);
 // --- Operations on a node ---
 
 struct ImportOptions {
-  bool all_platforms = false;   // --all-platforms
-  std::string platform;         // --platform, e.g. "linux/arm64"
+  bool all_platforms = false;  // --all-platforms
+  std::string platform;        // --platform, e.g. "linux/arm64"
   Duration timeout = std::chrono::seconds(600);
 };
 
@@ -174,23 +175,26 @@ std::vector<std::string> bundle_refs(Machine& node, std::string_view tar_path,
                                      Duration timeout = std::chrono::seconds(300));
 
 // `ctr images ls [filter]`, e.g. filter "name==docker.io/library/x:1".
-std::vector<ImageRow> list_images(Machine& node, const CtrCommand& ctr, std::string_view filter = {},
+std::vector<ImageRow> list_images(Machine& node, const CtrCommand& ctr,
+                                  std::string_view filter = {},
                                   Duration timeout = std::chrono::seconds(120));
 // `ctr images ls -q`.
 std::vector<std::string> list_image_refs(Machine& node, const CtrCommand& ctr,
                                          Duration timeout = std::chrono::seconds(120));
 // `ctr images check [filter]`; rows are returned even when ctr exits 1
 // because one image is unavailable.
-std::vector<CheckRow> check_images(Machine& node, const CtrCommand& ctr, std::string_view filter = {},
+std::vector<CheckRow> check_images(Machine& node, const CtrCommand& ctr,
+                                   std::string_view filter = {},
                                    Duration timeout = std::chrono::seconds(300));
 // The labels of `ref`; throws Error naming the node when it is not listed.
-std::map<std::string, std::string> image_labels(Machine& node, const CtrCommand& ctr, std::string_view ref,
+std::map<std::string, std::string> image_labels(Machine& node, const CtrCommand& ctr,
+                                                std::string_view ref,
                                                 Duration timeout = std::chrono::seconds(120));
 
 // What every expected image must be.
 struct ImageExpectations {
-  bool complete = true;   // `ctr images check` status complete
-  bool pinned = false;    // io.cri-containerd.pinned=pinned
+  bool complete = true;  // `ctr images check` status complete
+  bool pinned = false;   // io.cri-containerd.pinned=pinned
   // Further labels that must be present (value "" means any value).
   std::map<std::string, std::string> labels;
 };
@@ -255,7 +259,8 @@ struct RunResult {
 // throws CommandFailed naming the node and image only when ctr itself could
 // not start the container (image not found, runtime error) or TimeoutError.
 RunResult run_container(Machine& node, const CtrCommand& ctr, std::string_view ref,
-                        const std::vector<std::string>& argv, Duration timeout = std::chrono::seconds(300));
+                        const std::vector<std::string>& argv,
+                        Duration timeout = std::chrono::seconds(300));
 
 // Runs `cat /proc/net/dev` in a container from `ref` and throws Error naming
 // the node, the image and the interfaces seen unless loopback is the only one.

@@ -30,18 +30,21 @@ std::vector<std::string> expected_images(Machine& node, const K0sConfig& cfg);
 
 // Every expected image is named in the index of one of the bundles; a
 // missing one means the bundle lacks it (or bundle and k0s versions differ).
-void require_bundles_cover(Machine& node, const K0sConfig& cfg, const std::vector<std::string>& expected);
+void require_bundles_cover(Machine& node, const K0sConfig& cfg,
+                           const std::vector<std::string>& expected);
 
 // Polls `k0s ctr images ls` (up to timeouts.node_ready) until every expected
 // image is pinned and labelled io.k0sproject.ocibundle-paths with one of the
 // manifest's bundles, and every bundle is named by some image
 // (bundle_label_findings). A "Failed to load OCI bundle" journal line fails
 // at once; how far the journal got is added to the findings.
-void wait_bundles_imported(Machine& node, const K0sConfig& cfg, const std::vector<std::string>& expected);
+void wait_bundles_imported(Machine& node, const K0sConfig& cfg,
+                           const std::vector<std::string>& expected);
 
 // Through `k0s ctr`: every expected image listed, `images check` complete,
 // pinned, and carrying the io.k0sproject.ocibundle-paths label.
-void require_images_imported(Machine& node, const K0sConfig& cfg, const std::vector<std::string>& expected);
+void require_images_imported(Machine& node, const K0sConfig& cfg,
+                             const std::vector<std::string>& expected);
 
 // On the leader: no Pulling event, and every Pulled event of a pod says the
 // image was already present.

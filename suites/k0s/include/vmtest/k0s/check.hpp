@@ -45,8 +45,8 @@ using NodeLookup = std::function<Machine&(std::string_view name)>;
 
 // Throws CheckFailed(summary, findings) with `node`'s context unless
 // `findings` is empty.
-void require_no_findings(Machine& node, std::string summary, const std::vector<std::string>& findings,
-                         std::string command = {});
+void require_no_findings(Machine& node, std::string summary,
+                         const std::vector<std::string>& findings, std::string command = {});
 
 // Evaluates `probe` on the host until it returns no findings or `timeout`
 // has passed (at least once), sleeping `interval` between tries. A
@@ -113,7 +113,8 @@ nlohmann::json run_json_list(Machine& node, const std::string& command, Duration
 // run_json, and the answer must be one object of `kind` (as `kubectl get
 // <type> <name>` prints); a List or another kind is an Error naming the
 // command and the shape seen.
-nlohmann::json run_json_object(Machine& node, const std::string& command, std::string_view kind, Duration timeout);
+nlohmann::json run_json_object(Machine& node, const std::string& command, std::string_view kind,
+                               Duration timeout);
 
 // "a List of 3 items", "one Node named wrkr1", "an array", "a string": what a
 // JSON answer is, for shape errors.

@@ -28,11 +28,13 @@ namespace vmtest::k0s {
 // Writes `records` and the cluster's state under `dir` (created); returns
 // the absolute folder.
 std::filesystem::path write_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg,
-                                        const std::vector<CommandRecord>& records, const std::filesystem::path& dir);
+                                        const std::vector<CommandRecord>& records,
+                                        const std::filesystem::path& dir);
 
 // What a failed k0s test does (K0sTest::TearDown): writes the current
 // Transcript and the cluster's state under `dir` and returns the failure
 // line that names the folder.
-std::string save_failure_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg, const std::filesystem::path& dir);
+std::string save_failure_diagnostics(const NodeLookup& nodes, const K0sConfig& cfg,
+                                     const std::filesystem::path& dir);
 
 }  // namespace vmtest::k0s

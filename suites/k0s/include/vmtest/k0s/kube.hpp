@@ -36,7 +36,8 @@ Findings worker_api_findings(const nlohmann::json& status, const K0sNode& node);
 // `kubectl -n kube-node-lease get lease <name> -o json` (held by the node,
 // renewed at least once): what k0s's own tests wait for (WaitForNodeReady)
 // plus the heartbeat behind it.
-Findings worker_registration_findings(const nlohmann::json& node_obj, const nlohmann::json& lease, const K0sNode& node);
+Findings worker_registration_findings(const nlohmann::json& node_obj, const nlohmann::json& lease,
+                                      const K0sNode& node);
 
 // The bundle import as containerd shows it (`k0s ctr images ls`): every
 // expected image listed, pinned and carrying k0s's io.k0sproject.ocibundle-paths
@@ -94,7 +95,8 @@ Findings node_address_findings(const nlohmann::json& node_list, const K0sConfig&
 Findings daemonset_findings(const nlohmann::json& daemonset_list, const K0sConfig& cfg);
 // Deployment coredns Available=True and every kube-dns EndpointSlice
 // endpoint ready and serving (at least one).
-Findings coredns_findings(const nlohmann::json& deployment, const nlohmann::json& endpointslice_list);
+Findings coredns_findings(const nlohmann::json& deployment,
+                          const nlohmann::json& endpointslice_list);
 // Where wait_pod_logs reads logs: one Running kube-system pod (and its first
 // container) per worker-side node; a node without one is a finding.
 struct LogTarget {
@@ -131,8 +133,8 @@ nlohmann::json workload_objects(const K0sConfig& cfg);
 
 struct RolloutState {
   bool done = false;
-  bool stuck = false;     // Progressing=False (ProgressDeadlineExceeded)
-  std::string summary;    // "1 of 2 replicas available (updated 2, ready 1)"
+  bool stuck = false;   // Progressing=False (ProgressDeadlineExceeded)
+  std::string summary;  // "1 of 2 replicas available (updated 2, ready 1)"
 };
 // `kubectl get deploy <name> -o json`: done when observedGeneration >=
 // generation and updated == available == spec.replicas (missing integer
@@ -157,7 +159,8 @@ Findings pod_placement_findings(const nlohmann::json& pod_list, const K0sConfig&
 std::vector<PodPlace> pod_places(const nlohmann::json& pod_list);
 
 // EndpointSlices of the workload Service: at least one endpoint, all ready.
-Findings service_endpoint_findings(const nlohmann::json& endpointslice_list, const std::string& service);
+Findings service_endpoint_findings(const nlohmann::json& endpointslice_list,
+                                   const std::string& service);
 
 // `kubectl apply` output mentions each object as created, configured or
 // unchanged.

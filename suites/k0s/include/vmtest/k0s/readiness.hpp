@@ -50,7 +50,8 @@ void join_node(Machine& leader, Machine& node, const K0sConfig& cfg, const K0sNo
 // node_ready). Not `k0s status`'s WorkerToAPIConnectionStatus, which is
 // false on healthy 1.35.0-1.35.3 workers (k0s #7362); on a timeout the
 // worker's `k0s status -o json` is added as a hint.
-void wait_worker_api_connection(Machine& leader, Machine& node, const K0sConfig& cfg, const K0sNode& spec);
+void wait_worker_api_connection(Machine& leader, Machine& node, const K0sConfig& cfg,
+                                const K0sNode& spec);
 
 // Polls `kubectl get nodes -o json` on the leader until
 // node_readiness_findings is empty (timeouts.node_ready).

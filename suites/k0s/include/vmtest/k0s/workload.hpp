@@ -37,11 +37,13 @@ std::string service_cluster_ip(Machine& leader, const K0sConfig& cfg);
 // `curl -sSf http://<url>` from `client` until it answers (timeouts.network);
 // returns the body. On timeout throws CheckFailed naming client, url and the
 // last curl error.
-std::string require_http(Machine& client, const K0sConfig& cfg, const std::string& url, const std::string& what);
+std::string require_http(Machine& client, const K0sConfig& cfg, const std::string& url,
+                         const std::string& what);
 
 // From `pod_a`, wget the pod IP of `pod_b` (on another node) through
 // `kubectl exec` on the leader; returns the body.
-std::string require_pod_to_pod(Machine& leader, const K0sConfig& cfg, const PodPlace& pod_a, const PodPlace& pod_b);
+std::string require_pod_to_pod(Machine& leader, const K0sConfig& cfg, const PodPlace& pod_a,
+                               const PodPlace& pod_b);
 
 // Deletes the workload namespace and waits for it to go.
 void delete_workload(Machine& leader, const K0sConfig& cfg);
