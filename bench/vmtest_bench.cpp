@@ -164,8 +164,7 @@ class PythonProtocolVm {
     // whatever follows it in that chunk is dropped.
     std::string got;
     while (got.find(protocol::kMagic) == std::string::npos) {
-      long n = read_some(shell_.get(), got, 1024, deadline, alive);
-      if (n <= 0)
+      if (read_some(shell_.get(), got, 1024, deadline, alive) != ReadResult::data)
         throw Error("baseline VM: no magic line from the backdoor (see " + s + "/serial.log)");
     }
     boot_s_ = seconds_since(t0);
@@ -211,8 +210,8 @@ class PythonProtocolVm {
     std::string buf;
     auto deadline = Deadline::after(120s);
     for (;;) {
-      long n = read_some(shell_.get(), buf, 65536, deadline, process_.pidfd());
-      if (n <= 0) throw Error("baseline VM: shell closed or timed out");
+      if (read_some(shell_.get(), buf, 65536, deadline, process_.pidfd()) != ReadResult::data)
+        throw Error("baseline VM: shell closed or timed out");
       if (buf.back() == '\n') return buf;
     }
   }
@@ -247,7 +246,7 @@ bool read_line(int fd, std::string& buffer, std::string& line, Deadline deadline
       buffer.erase(0, nl + 1);
       return true;
     }
-    if (read_some(fd, buffer, 4096, deadline, liveness) <= 0) return false;
+    if (read_some(fd, buffer, 4096, deadline, liveness) != ReadResult::data) return false;
   }
 }
 

@@ -11,6 +11,7 @@
   gtest,
   nlohmann_json,
   fmt,
+  openssl,
 }:
 let
   fs = lib.fileset;
@@ -43,6 +44,7 @@ stdenv.mkDerivation {
     gtest
     nlohmann_json
     fmt
+    openssl
   ];
 
   # After the hook's own flags, so these win. The hook passes absolute

@@ -82,8 +82,8 @@ class Hygiene : public ::testing::Test {
     std::string out;
     auto deadline = vmtest::Deadline::after(600s);
     while (out.find('\n') == std::string::npos) {
-      long n = vmtest::read_some(r.get(), out, 256, deadline, victim.pidfd());
-      if (n <= 0) {
+      if (vmtest::read_some(r.get(), out, 256, deadline, victim.pidfd()) !=
+          vmtest::ReadResult::data) {
         ADD_FAILURE() << "the victim did not boot its cluster: " << out;
         return {};
       }
@@ -136,7 +136,8 @@ TEST_F(Hygiene, AFailingTestSavesSerialLogsAndNamesTheFolder) {
   auto child = vmtest::ChildProcess::spawn(o);
   w.reset();
   std::string out;
-  while (vmtest::read_some(r.get(), out, 1 << 16, vmtest::Deadline::after(600s)) > 0) {
+  while (vmtest::read_some(r.get(), out, 1 << 16, vmtest::Deadline::after(600s)) ==
+         vmtest::ReadResult::data) {
   }
   auto st = child.wait(vmtest::Deadline::after(60s));
   ASSERT_TRUE(st);
@@ -208,7 +209,8 @@ TEST_F(Hygiene, GlobalTimeoutEndsAStuckSuite) {
   auto child = vmtest::ChildProcess::spawn(o);
   w.reset();
   std::string out;
-  while (vmtest::read_some(r.get(), out, 1 << 16, vmtest::Deadline::after(300s)) > 0) {
+  while (vmtest::read_some(r.get(), out, 1 << 16, vmtest::Deadline::after(300s)) ==
+         vmtest::ReadResult::data) {
   }
   auto st = child.wait(vmtest::Deadline::after(60s));
   ASSERT_TRUE(st);
