@@ -9,29 +9,6 @@
 
 namespace vmtest::k0s {
 
-namespace {
-
-std::string render(const std::string& summary, const std::vector<std::string>& findings) {
-  std::string s = summary;
-  for (const auto& f : findings) {
-    s += "\n  ";
-    // Indent continuation lines of multi-line findings too.
-    for (char c : f) {
-      s += c;
-      if (c == '\n') s += "    ";
-    }
-  }
-  return s;
-}
-
-}  // namespace
-
-CheckFailed::CheckFailed(std::string summary, std::vector<std::string> findings,
-                         ErrorContext context)
-    : Error(render(summary, findings), std::move(context)),
-      summary_(std::move(summary)),
-      findings_(std::move(findings)) {}
-
 void require_no_findings(Machine& node, std::string summary,
                          const std::vector<std::string>& findings, std::string command) {
   if (findings.empty()) return;
@@ -168,7 +145,7 @@ nlohmann::json run_json(Machine& node, const std::string& command, Duration time
   try {
     return nlohmann::json::parse(out);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(
+    throw InvalidArgument(
         fmt::format("output of `{}` is not JSON ({}): {}", command, e.what(), out.substr(0, 300)),
         node.context(command));
   }
@@ -180,9 +157,9 @@ nlohmann::json run_json_list(Machine& node, const std::string& command, Duration
               doc.contains("kind") && doc["kind"].is_string() &&
               doc["kind"].get<std::string>().ends_with("List");
   if (!list)
-    throw Error(fmt::format("`{}` answered {}, expected a List with an items array", command,
-                            describe_shape(doc)),
-                node.context(command));
+    throw InvalidArgument(fmt::format("`{}` answered {}, expected a List with an items array",
+                                      command, describe_shape(doc)),
+                          node.context(command));
   return doc;
 }
 
@@ -192,7 +169,7 @@ nlohmann::json run_json_object(Machine& node, const std::string& command, std::s
   bool ok = doc.is_object() && doc.contains("kind") && doc["kind"].is_string() &&
             doc["kind"].get<std::string>() == kind;
   if (!ok)
-    throw Error(
+    throw InvalidArgument(
         fmt::format("`{}` answered {}, expected one {}", command, describe_shape(doc), kind),
         node.context(command));
   return doc;

@@ -14,7 +14,7 @@ namespace {
 using protocol::shell_quote;
 
 const WorkloadConfig& workload_of(const K0sConfig& cfg) {
-  if (!cfg.workload) throw Error("the manifest's k0s section has no workload");
+  if (!cfg.workload) throw FailedPrecondition("the manifest's k0s section has no workload");
   return *cfg.workload;
 }
 
