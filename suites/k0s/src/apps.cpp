@@ -7,12 +7,12 @@
 
 #include <vmtest/machine.hpp>
 #include <vmtest/protocol.hpp>
+#include <vmtest/retry.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <set>
-#include <thread>
 
 namespace vmtest::k0s {
 
@@ -203,38 +203,49 @@ void deploy_apps(Machine& leader, const K0sConfig& cfg, const std::filesystem::p
 void wait_apps_ready(Machine& leader, const K0sConfig& cfg,
                      const std::filesystem::path& host_path) {
   auto get = get_command(cfg);
-  auto deadline = Deadline::after(cfg.timeouts.rollout);
   Findings last;
   std::size_t total = 0, not_ready = 0;
   std::set<std::string> namespaces;
   bool failed_job = false;
-  for (;;) {
-    last.clear();
-    not_ready = 0;
-    try {
-      auto objects = listed_objects(run_json(leader, get, cfg.timeouts.command));
-      total = objects.size();
-      for (const auto& obj : objects) {
-        json slices;
-        if (needs_endpoints(obj))
-          slices = run_json_list(leader, slices_command(cfg, obj), cfg.timeouts.command);
-        auto f = object_findings(obj, slices);
-        if (!f.empty()) {
-          ++not_ready;
-          auto ns = str(member(obj, "metadata"), "namespace");
-          if (!ns.empty()) namespaces.insert(ns);
-          failed_job = failed_job || terminally_failed(obj);
-        }
-        last.insert(last.end(), f.begin(), f.end());
-      }
-      if (last.empty()) return;
-      if (failed_job) break;
-    } catch (const CommandFailed& e) {
-      last = {e.message()};
-    }
-    if (deadline.expired() || deadline.remaining() < cfg.timeouts.poll_interval) break;
-    std::this_thread::sleep_for(cfg.timeouts.poll_interval);
+  // Set while the probe runs: a TimeoutError of its own goes up as it is;
+  // the one retry_until throws at the deadline leads to the diagnosis.
+  bool in_probe = false;
+  try {
+    retry_until(fmt::format("the workload manifests {}", host_path.string()), cfg.timeouts.rollout,
+                {.interval = cfg.timeouts.poll_interval}, [&] {
+                  in_probe = true;
+                  last.clear();
+                  not_ready = 0;
+                  bool stop = false;
+                  try {
+                    auto objects = listed_objects(run_json(leader, get, cfg.timeouts.command));
+                    total = objects.size();
+                    for (const auto& obj : objects) {
+                      json slices;
+                      if (needs_endpoints(obj))
+                        slices =
+                            run_json_list(leader, slices_command(cfg, obj), cfg.timeouts.command);
+                      auto f = object_findings(obj, slices);
+                      if (!f.empty()) {
+                        ++not_ready;
+                        auto ns = str(member(obj, "metadata"), "namespace");
+                        if (!ns.empty()) namespaces.insert(ns);
+                        failed_job = failed_job || terminally_failed(obj);
+                      }
+                      last.insert(last.end(), f.begin(), f.end());
+                    }
+                    // Ready, or a Job failed for good: no use waiting.
+                    stop = last.empty() || failed_job;
+                  } catch (const CommandFailed& e) {
+                    last = {e.message()};
+                  }
+                  in_probe = false;
+                  return stop;
+                });
+  } catch (const TimeoutError&) {
+    if (in_probe) throw;
   }
+  if (last.empty()) return;
   // Why: the pods of every namespace with something not ready.
   for (const auto& ns : namespaces) {
     auto pods = fmt::format("{} get pods -n {} -o json", cfg.kubectl(), shell_quote(ns));

@@ -2,10 +2,9 @@
 
 #include <vmtest/containerd/ctr.hpp>
 #include <vmtest/machine.hpp>
+#include <vmtest/retry.hpp>
 
 #include <fmt/format.h>
-
-#include <thread>
 
 namespace vmtest::k0s {
 
@@ -24,23 +23,26 @@ std::string describe_seconds(Duration d) {
 
 void poll(Machine& node, std::string_view what, Duration timeout, Duration interval,
           const std::function<std::vector<std::string>()>& probe, std::string command) {
-  auto deadline = Deadline::after(timeout);
   std::vector<std::string> last;
-  for (;;) {
-    try {
-      last = probe();
-    } catch (const CommandFailed& e) {
-      last = {e.message()};
-    } catch (const TimeoutError& e) {
-      last = {e.message()};
-    }
-    if (last.empty()) return;
-    if (deadline.expired() || deadline.remaining() < interval) break;
-    std::this_thread::sleep_for(interval);
+  try {
+    // The probe's own CommandFailed / TimeoutError (the API not answering
+    // yet) are findings of that try, so the only TimeoutError out of
+    // retry_until is its deadline.
+    retry_until(what, timeout, {.interval = interval}, [&] {
+      try {
+        last = probe();
+      } catch (const CommandFailed& e) {
+        last = {e.message()};
+      } catch (const TimeoutError& e) {
+        last = {e.message()};
+      }
+      return last.empty();
+    });
+  } catch (const TimeoutError&) {
+    throw CheckFailed(
+        fmt::format("{} not reached within {}; last seen:", what, describe_seconds(timeout)), last,
+        node.context(std::move(command)));
   }
-  throw CheckFailed(
-      fmt::format("{} not reached within {}; last seen:", what, describe_seconds(timeout)), last,
-      node.context(std::move(command)));
 }
 
 Transcript::Transcript() {
