@@ -14,16 +14,30 @@ namespace vmtest::containerd {
 
 using namespace detail;
 
-std::vector<std::string> parse_import_output(std::string_view text) {
-  std::vector<std::string> refs;
+namespace {
+
+// The "unpacking <ref> (<digest>)...done" lines of containerd 1.x (and 2.x
+// with --local): each trimmed line and what follows "unpacking ".
+struct UnpackLine {
+  std::string_view line;
+  std::string_view rest;
+};
+
+std::vector<UnpackLine> unpack_lines(std::string_view text) {
+  constexpr std::string_view kPrefix = "unpacking ";
+  std::vector<UnpackLine> out;
   for (auto line : lines_of(text)) {
     auto t = trim(line);
-    constexpr std::string_view kPrefix = "unpacking ";
-    if (t.substr(0, kPrefix.size()) != kPrefix) continue;
-    auto rest = t.substr(kPrefix.size());
-    auto space = rest.find(' ');
-    refs.emplace_back(rest.substr(0, space));
+    if (t.substr(0, kPrefix.size()) == kPrefix) out.push_back({t, t.substr(kPrefix.size())});
   }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> parse_import_output(std::string_view text) {
+  std::vector<std::string> refs;
+  for (auto [line, rest] : unpack_lines(text)) refs.emplace_back(rest.substr(0, rest.find(' ')));
   return refs;
 }
 
@@ -52,14 +66,10 @@ std::string transfer_display_name(std::string_view ref) {
 ImportOutput parse_import(std::string_view text) {
   ImportOutput out;
   // containerd 1.x (and 2.x with --local): one "unpacking <ref> (<digest>)...done" per image.
-  for (auto line : lines_of(text)) {
-    auto t = trim(line);
-    constexpr std::string_view kPrefix = "unpacking ";
-    if (t.substr(0, kPrefix.size()) != kPrefix) continue;
-    auto rest = t.substr(kPrefix.size());
+  for (auto [line, rest] : unpack_lines(text)) {
     auto space = rest.find(' ');
     if (space == std::string_view::npos)
-      bad_table("ctr images import", t, "no digest after the ref");
+      bad_table("ctr images import", line, "no digest after the ref");
     out.refs.emplace_back(rest.substr(0, space));
     auto open = rest.find('(', space);
     auto close = rest.find(')', space);
