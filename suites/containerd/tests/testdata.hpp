@@ -1,19 +1,16 @@
 // Reads recordings from suites/containerd/testdata/ for the unit tests.
 #pragma once
 
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
+#include <vmtest/files.hpp>
+
+#include <filesystem>
 #include <string>
 
 namespace vmtest::containerd::testing {
 
+// A file of testdata/; NotFound naming its path when it is not there.
 inline std::string recording(const std::string& name) {
-  std::ifstream in(std::string(VMTEST_CTR_TESTDATA) + "/" + name, std::ios::binary);
-  if (!in) throw std::runtime_error("missing recording " + name);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return read_file(std::filesystem::path(VMTEST_CTR_TESTDATA) / name);
 }
 
 }  // namespace vmtest::containerd::testing

@@ -121,15 +121,15 @@ void require_images_imported(Machine& node, const K0sConfig& cfg,
                                      .pinned = true,
                                      .labels = {{std::string(containerd::kBundlePathsLabel), ""}}};
   auto problems = containerd::image_problems(node, ctr, expected, want);
-  Findings f;
-  for (const auto& p : problems) f.push_back(fmt::format("{}: {}", p.ref, p.problem));
+  if (problems.empty()) return;
   std::set<std::string> refs;
   for (const auto& p : problems) refs.insert(p.ref);
-  require_no_findings(
-      node,
+  // ImagesMissing is a CheckFailed whose findings are "<ref>: <problem>".
+  throw containerd::ImagesMissing(
       fmt::format("{} of {} expected images are not imported, complete and pinned in k8s.io:",
                   refs.size(), expected.size()),
-      f, fmt::format("{0} images ls; {0} images check", ctr.prefix()));
+      node.context(fmt::format("{0} images ls; {0} images check", ctr.prefix())),
+      std::move(problems));
 }
 
 void require_no_pulls(Machine& leader, const K0sConfig& cfg) {

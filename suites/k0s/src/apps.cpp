@@ -2,45 +2,26 @@
 
 #include "vmtest/k0s/kube.hpp"
 
+#include "endpoints.hpp"
+#include "kube_json.hpp"
+
 #include <vmtest/machine.hpp>
 #include <vmtest/protocol.hpp>
+#include <vmtest/retry.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <set>
-#include <thread>
 
 namespace vmtest::k0s {
 
+using namespace detail;
+
 namespace {
 
-using nlohmann::json;
 using protocol::shell_quote;
 
-// kubectl omits empty fields and zero counts: absent reads as "" and 0.
-const json& member(const json& obj, const char* key) {
-  static const json null_value;
-  if (!obj.is_object()) return null_value;
-  auto it = obj.find(key);
-  return it == obj.end() ? null_value : *it;
-}
-std::string str(const json& obj, const char* key) {
-  const auto& v = member(obj, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-long long num(const json& obj, const char* key) {
-  const auto& v = member(obj, key);
-  return v.is_number() ? v.get<long long>() : 0;
-}
-const json& condition(const json& obj, std::string_view type) {
-  static const json null_value;
-  const auto& conds = member(member(obj, "status"), "conditions");
-  if (conds.is_array())
-    for (const auto& c : conds)
-      if (str(c, "type") == type) return c;
-  return null_value;
-}
 bool condition_true(const json& obj, std::string_view type) {
   return str(condition(obj, type), "status") == "True";
 }
@@ -130,26 +111,9 @@ Findings pod_findings(const json& obj, const std::string& ref) {
 Findings service_findings(const json& obj, const std::string& ref, const json& slices) {
   if (!needs_endpoints(obj)) return {};
   if (slices.is_null()) return {fmt::format("{}: its EndpointSlices were not read", ref)};
-  Findings f;
-  std::size_t endpoints = 0;
-  for (const auto& slice : listed_objects(slices)) {
-    const auto& eps = member(slice, "endpoints");
-    if (!eps.is_array()) continue;
-    for (const auto& ep : eps) {
-      ++endpoints;
-      const auto& ready = member(member(ep, "conditions"), "ready");
-      // discovery/v1: a nil ready condition means ready.
-      if (ready.is_boolean() && !ready.get<bool>()) {
-        const auto& addrs = member(ep, "addresses");
-        f.push_back(fmt::format("{}: endpoint {} (pod {} on {}) is not ready", ref,
-                                addrs.is_array() && !addrs.empty() && addrs[0].is_string()
-                                    ? addrs[0].get<std::string>()
-                                    : "?",
-                                str(member(ep, "targetRef"), "name"), str(ep, "nodeName")));
-      }
-    }
-  }
-  if (endpoints == 0) {
+  auto readiness = endpoint_readiness(listed_objects(slices), ref);
+  Findings f = std::move(readiness.not_ready);
+  if (readiness.endpoints == 0) {
     const auto& selector = member(member(obj, "spec"), "selector");
     if (selector.is_object() && !selector.empty()) {
       std::vector<std::string> pairs;
@@ -180,12 +144,14 @@ std::string get_command(const K0sConfig& cfg) {
 
 std::vector<json> listed_objects(const json& doc) {
   if (!doc.is_object() || str(doc, "kind").empty())
-    throw Error(fmt::format("expected a Kubernetes object or List, got {}", describe_shape(doc)));
+    throw InvalidArgument(
+        fmt::format("expected a Kubernetes object or List, got {}", describe_shape(doc)));
   auto kind = str(doc, "kind");
   if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0) {
     const auto& items = member(doc, "items");
     if (!items.is_array())
-      throw Error(fmt::format("expected a List with an items array, got {}", describe_shape(doc)));
+      throw InvalidArgument(
+          fmt::format("expected a List with an items array, got {}", describe_shape(doc)));
     return std::vector<json>(items.begin(), items.end());
   }
   return {doc};
@@ -219,7 +185,7 @@ Findings object_findings(const json& obj, const json& endpointslices) {
 
 void deploy_apps(Machine& leader, const K0sConfig& cfg, const std::filesystem::path& host_path) {
   if (!std::filesystem::exists(host_path))
-    throw Error(fmt::format(
+    throw NotFound(fmt::format(
         "the workload manifests {} (value workloadManifests) do not exist on the host; is the "
         "store path in the check's inputs?",
         host_path.string()));
@@ -237,38 +203,49 @@ void deploy_apps(Machine& leader, const K0sConfig& cfg, const std::filesystem::p
 void wait_apps_ready(Machine& leader, const K0sConfig& cfg,
                      const std::filesystem::path& host_path) {
   auto get = get_command(cfg);
-  auto deadline = Deadline::after(cfg.timeouts.rollout);
   Findings last;
   std::size_t total = 0, not_ready = 0;
   std::set<std::string> namespaces;
   bool failed_job = false;
-  for (;;) {
-    last.clear();
-    not_ready = 0;
-    try {
-      auto objects = listed_objects(run_json(leader, get, cfg.timeouts.command));
-      total = objects.size();
-      for (const auto& obj : objects) {
-        json slices;
-        if (needs_endpoints(obj))
-          slices = run_json_list(leader, slices_command(cfg, obj), cfg.timeouts.command);
-        auto f = object_findings(obj, slices);
-        if (!f.empty()) {
-          ++not_ready;
-          auto ns = str(member(obj, "metadata"), "namespace");
-          if (!ns.empty()) namespaces.insert(ns);
-          failed_job = failed_job || terminally_failed(obj);
-        }
-        last.insert(last.end(), f.begin(), f.end());
-      }
-      if (last.empty()) return;
-      if (failed_job) break;
-    } catch (const CommandFailed& e) {
-      last = {e.message()};
-    }
-    if (deadline.expired() || deadline.remaining() < cfg.timeouts.poll_interval) break;
-    std::this_thread::sleep_for(cfg.timeouts.poll_interval);
+  // Set while the probe runs: a TimeoutError of its own goes up as it is;
+  // the one retry_until throws at the deadline leads to the diagnosis.
+  bool in_probe = false;
+  try {
+    retry_until(fmt::format("the workload manifests {}", host_path.string()), cfg.timeouts.rollout,
+                {.interval = cfg.timeouts.poll_interval}, [&] {
+                  in_probe = true;
+                  last.clear();
+                  not_ready = 0;
+                  bool stop = false;
+                  try {
+                    auto objects = listed_objects(run_json(leader, get, cfg.timeouts.command));
+                    total = objects.size();
+                    for (const auto& obj : objects) {
+                      json slices;
+                      if (needs_endpoints(obj))
+                        slices =
+                            run_json_list(leader, slices_command(cfg, obj), cfg.timeouts.command);
+                      auto f = object_findings(obj, slices);
+                      if (!f.empty()) {
+                        ++not_ready;
+                        auto ns = str(member(obj, "metadata"), "namespace");
+                        if (!ns.empty()) namespaces.insert(ns);
+                        failed_job = failed_job || terminally_failed(obj);
+                      }
+                      last.insert(last.end(), f.begin(), f.end());
+                    }
+                    // Ready, or a Job failed for good: no use waiting.
+                    stop = last.empty() || failed_job;
+                  } catch (const CommandFailed& e) {
+                    last = {e.message()};
+                  }
+                  in_probe = false;
+                  return stop;
+                });
+  } catch (const TimeoutError&) {
+    if (in_probe) throw;
   }
+  if (last.empty()) return;
   // Why: the pods of every namespace with something not ready.
   for (const auto& ns : namespaces) {
     auto pods = fmt::format("{} get pods -n {} -o json", cfg.kubectl(), shell_quote(ns));

@@ -2,35 +2,11 @@
 
 #include <vmtest/containerd/ctr.hpp>
 #include <vmtest/machine.hpp>
+#include <vmtest/retry.hpp>
 
 #include <fmt/format.h>
 
-#include <thread>
-
 namespace vmtest::k0s {
-
-namespace {
-
-std::string render(const std::string& summary, const std::vector<std::string>& findings) {
-  std::string s = summary;
-  for (const auto& f : findings) {
-    s += "\n  ";
-    // Indent continuation lines of multi-line findings too.
-    for (char c : f) {
-      s += c;
-      if (c == '\n') s += "    ";
-    }
-  }
-  return s;
-}
-
-}  // namespace
-
-CheckFailed::CheckFailed(std::string summary, std::vector<std::string> findings,
-                         ErrorContext context)
-    : Error(render(summary, findings), std::move(context)),
-      summary_(std::move(summary)),
-      findings_(std::move(findings)) {}
 
 void require_no_findings(Machine& node, std::string summary,
                          const std::vector<std::string>& findings, std::string command) {
@@ -47,23 +23,26 @@ std::string describe_seconds(Duration d) {
 
 void poll(Machine& node, std::string_view what, Duration timeout, Duration interval,
           const std::function<std::vector<std::string>()>& probe, std::string command) {
-  auto deadline = Deadline::after(timeout);
   std::vector<std::string> last;
-  for (;;) {
-    try {
-      last = probe();
-    } catch (const CommandFailed& e) {
-      last = {e.message()};
-    } catch (const TimeoutError& e) {
-      last = {e.message()};
-    }
-    if (last.empty()) return;
-    if (deadline.expired() || deadline.remaining() < interval) break;
-    std::this_thread::sleep_for(interval);
+  try {
+    // The probe's own CommandFailed / TimeoutError (the API not answering
+    // yet) are findings of that try, so the only TimeoutError out of
+    // retry_until is its deadline.
+    retry_until(what, timeout, {.interval = interval}, [&] {
+      try {
+        last = probe();
+      } catch (const CommandFailed& e) {
+        last = {e.message()};
+      } catch (const TimeoutError& e) {
+        last = {e.message()};
+      }
+      return last.empty();
+    });
+  } catch (const TimeoutError&) {
+    throw CheckFailed(
+        fmt::format("{} not reached within {}; last seen:", what, describe_seconds(timeout)), last,
+        node.context(std::move(command)));
   }
-  throw CheckFailed(
-      fmt::format("{} not reached within {}; last seen:", what, describe_seconds(timeout)), last,
-      node.context(std::move(command)));
 }
 
 Transcript::Transcript() {
@@ -168,7 +147,7 @@ nlohmann::json run_json(Machine& node, const std::string& command, Duration time
   try {
     return nlohmann::json::parse(out);
   } catch (const nlohmann::json::exception& e) {
-    throw Error(
+    throw InvalidArgument(
         fmt::format("output of `{}` is not JSON ({}): {}", command, e.what(), out.substr(0, 300)),
         node.context(command));
   }
@@ -180,9 +159,9 @@ nlohmann::json run_json_list(Machine& node, const std::string& command, Duration
               doc.contains("kind") && doc["kind"].is_string() &&
               doc["kind"].get<std::string>().ends_with("List");
   if (!list)
-    throw Error(fmt::format("`{}` answered {}, expected a List with an items array", command,
-                            describe_shape(doc)),
-                node.context(command));
+    throw InvalidArgument(fmt::format("`{}` answered {}, expected a List with an items array",
+                                      command, describe_shape(doc)),
+                          node.context(command));
   return doc;
 }
 
@@ -192,7 +171,7 @@ nlohmann::json run_json_object(Machine& node, const std::string& command, std::s
   bool ok = doc.is_object() && doc.contains("kind") && doc["kind"].is_string() &&
             doc["kind"].get<std::string>() == kind;
   if (!ok)
-    throw Error(
+    throw InvalidArgument(
         fmt::format("`{}` answered {}, expected one {}", command, describe_shape(doc), kind),
         node.context(command));
   return doc;

@@ -163,7 +163,7 @@ K0sConfig K0sConfig::parse(const JsonPath& section, const std::vector<int>& vlan
 const K0sNode& K0sConfig::leader() const {
   for (auto& n : nodes)
     if (n.is_controller()) return n;
-  throw Error("the k0s cluster has no control-plane node");
+  throw FailedPrecondition("the k0s cluster has no control-plane node");
 }
 
 std::vector<const K0sNode*> K0sConfig::worker_side() const {

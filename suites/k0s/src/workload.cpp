@@ -2,10 +2,9 @@
 
 #include <vmtest/machine.hpp>
 #include <vmtest/protocol.hpp>
+#include <vmtest/retry.hpp>
 
 #include <fmt/format.h>
-
-#include <thread>
 
 namespace vmtest::k0s {
 
@@ -14,7 +13,7 @@ namespace {
 using protocol::shell_quote;
 
 const WorkloadConfig& workload_of(const K0sConfig& cfg) {
-  if (!cfg.workload) throw Error("the manifest's k0s section has no workload");
+  if (!cfg.workload) throw FailedPrecondition("the manifest's k0s section has no workload");
   return *cfg.workload;
 }
 
@@ -43,20 +42,28 @@ void wait_rollout(Machine& leader, const K0sConfig& cfg) {
   const auto& w = workload_of(cfg);
   auto deploy = fmt::format("{} get deployment {} -o json", in_ns(cfg), shell_quote(w.name));
   RolloutState last;
-  auto deadline = Deadline::after(cfg.timeouts.rollout);
   std::string error;
-  for (;;) {
-    try {
-      last = rollout_state(run_json_object(leader, deploy, "Deployment", cfg.timeouts.command));
-      error.clear();
-      if (last.done) return;
-      if (last.stuck) break;
-    } catch (const CommandFailed& e) {
-      error = e.message();
-    }
-    if (deadline.expired() || deadline.remaining() < cfg.timeouts.poll_interval) break;
-    std::this_thread::sleep_for(cfg.timeouts.poll_interval);
+  // Set while the probe runs: a TimeoutError of its own goes up as it is;
+  // the one retry_until throws at the deadline leads to the diagnosis.
+  bool in_probe = false;
+  try {
+    retry_until(fmt::format("the rollout of Deployment {}/{}", w.ns, w.name), cfg.timeouts.rollout,
+                {.interval = cfg.timeouts.poll_interval}, [&] {
+                  in_probe = true;
+                  try {
+                    last = rollout_state(
+                        run_json_object(leader, deploy, "Deployment", cfg.timeouts.command));
+                    error.clear();
+                  } catch (const CommandFailed& e) {
+                    error = e.message();
+                  }
+                  in_probe = false;
+                  return last.done || last.stuck;
+                });
+  } catch (const TimeoutError&) {
+    if (in_probe) throw;
   }
+  if (last.done) return;
   // Say why: each pod's state and its Warning events.
   auto pods_cmd = fmt::format("{} get pods -l app={} -o json", in_ns(cfg), w.name);
   auto events_cmd = fmt::format("{} get events -o json", in_ns(cfg));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <vmtest/cluster_test.hpp>
+#include <vmtest/env.hpp>
 #include <vmtest/k0s/config.hpp>
 #include <vmtest/k0s/diagnostics.hpp>
 #include <vmtest/k0s/readiness.hpp>
@@ -44,8 +45,8 @@ inline void load_config(Cluster& cluster) {
 // again. The nodes must be snapshot-capable (no 9p mounts: the Nix side's
 // k0s-manifest-snapshot). Empty (off) otherwise.
 inline std::string snapshot_setup(std::string id) {
-  const char* v = std::getenv("VMTEST_K0S_SNAPSHOT");
-  return v && std::string_view(v) == "1" ? id : std::string();
+  auto v = env_get("VMTEST_K0S_SNAPSHOT");
+  return v && *v == "1" ? id : std::string();
 }
 
 // A set-up restored from the snapshot cache did not run after_boot, which
@@ -79,11 +80,11 @@ void for_each_worker_side(Fn fn) {
 // k0s diagnostics go into its k0s/ folder.
 inline std::filesystem::path diagnostics_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const char* root = std::getenv("VMTEST_ARTIFACTS");
   std::string name = std::string(info->test_suite_name()) + "." + info->name();
   for (auto& c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
-  return std::filesystem::path(root && *root ? root : "Testing/vmtest-artifacts") / name / "k0s";
+  return std::filesystem::path(env_or("VMTEST_ARTIFACTS", "Testing/vmtest-artifacts")) / name /
+         "k0s";
 }
 
 }  // namespace vmtest::k0s::suite

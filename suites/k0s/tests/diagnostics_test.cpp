@@ -7,7 +7,6 @@
 #include "support.hpp"
 
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -26,11 +25,11 @@ using testing::recording;
 using ::testing::Return;
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return "(missing " + p.string() + ")";
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  try {
+    return read_file(p);
+  } catch (const NotFound&) {
+    return "(missing " + p.string() + ")";
+  }
 }
 
 class K0sDiagnostics : public testing::Fleet {

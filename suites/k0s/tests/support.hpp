@@ -6,6 +6,7 @@
 #include "vmtest/k0s/check.hpp"
 #include "vmtest/k0s/config.hpp"
 
+#include <vmtest/files.hpp>
 #include <vmtest/machine.hpp>
 #include <vmtest/manifest.hpp>
 #include <vmtest/mocks/command_channel.hpp>
@@ -13,20 +14,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include <filesystem>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 
 namespace vmtest::k0s::testing {
 
+// A file of testdata/; NotFound naming its path when it is not there.
 inline std::string recording(const std::string& name) {
-  std::ifstream in(std::string(VMTEST_K0S_TESTDATA) + "/" + name, std::ios::binary);
-  if (!in) throw std::runtime_error("missing recording " + name);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return read_file(std::filesystem::path(VMTEST_K0S_TESTDATA) / name);
 }
 
 inline CommandResult ok(std::string out) {

@@ -151,6 +151,31 @@ TEST_F(K0sWorkloadChecks, ProgressDeadlineStopsTheWaitAtOnce) {
                  "available (updated 2, ready 0); Progressing=False (ProgressDeadlineExceeded"));
 }
 
+TEST_F(K0sWorkloadChecks, RolloutPollsUntilDone) {
+  cfg.timeouts.rollout = std::chrono::seconds(60);
+  cfg.timeouts.poll_interval = std::chrono::milliseconds(1);
+  EXPECT_CALL(channel("ctrl"), run(HasSubstr("get deployment 'vmtest-web' -o json"), _, _))
+      .WillOnce(Return(file("deploy-web-progressing.json")))
+      .WillOnce(Return(file("deploy-web-progressing.json")))
+      .WillOnce(Return(file("deploy-web-rolled.json")));
+  wait_rollout(node("ctrl"), cfg);
+}
+
+TEST_F(K0sWorkloadChecks, ATimeoutOfTheProbeItselfGoesUpAsItIs) {
+  // Not the rollout's deadline: no pod diagnosis, the channel's own error.
+  cfg.timeouts.rollout = std::chrono::seconds(60);
+  EXPECT_CALL(channel("ctrl"), run(HasSubstr("get deployment 'vmtest-web' -o json"), _, _))
+      .WillOnce(::testing::Throw(TimeoutError("the channel did not answer")));
+  try {
+    wait_rollout(node("ctrl"), cfg);
+    FAIL() << "no throw";
+  } catch (const CheckFailed& e) {
+    FAIL() << "the probe's timeout became a rollout failure: " << e.what();
+  } catch (const TimeoutError& e) {
+    EXPECT_THAT(e.message(), HasSubstr("the channel did not answer"));
+  }
+}
+
 TEST_F(K0sWorkloadChecks, PodsRunOneOnEachWorker) {
   auto places = require_pods_placed(node("ctrl"), cfg);
   ASSERT_THAT(places, SizeIs(2));

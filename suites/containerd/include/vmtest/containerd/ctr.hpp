@@ -14,12 +14,14 @@
 //                                                      {.pinned = true});
 //
 // The parsers are pure functions over ctr's text output, unit-tested against
-// recordings of real ctr runs (suites/containerd/testdata/). Checks that fail
-// throw vmtest::Error (or CommandFailed) naming the node, the image and what
-// was seen.
+// recordings of real ctr runs (suites/containerd/testdata/); text that is
+// not ctr's is an InvalidArgument. Checks that fail throw FindingsError
+// (findings.hpp; ImagesMissing), CommandFailed or FailedPrecondition naming
+// the node, the image and what was seen.
 #pragma once
 
 #include <vmtest/command.hpp>
+#include <vmtest/containerd/findings.hpp>
 #include <vmtest/errors.hpp>
 #include <vmtest/time.hpp>
 
@@ -86,7 +88,7 @@ struct CheckRow {
   std::string status_text() const;
 };
 
-// --- Parsers (pure; throw vmtest::Error on text that is not ctr's table) ---
+// --- Parsers (pure; throw InvalidArgument on text that is not ctr's table) ---
 
 // `ctr images ls`. Tolerates column padding or none, trailing spaces, a
 // header-only table (no match) and empty text.
@@ -124,7 +126,7 @@ struct ImportOutput {
   std::vector<std::string> digests;  // the digests printed (both forms)
   std::string status;                // transfer_progress: the status line's first field
 };
-// Either form. Throws Error naming `ctr images import` and the output when it
+// Either form. Throws InvalidArgument naming `ctr images import` and the output when it
 // is neither (an import that printed nothing included).
 ImportOutput parse_import(std::string_view text);
 // How containerd 2.x's progress table shows `ref` ("quay.io/k0sproject/kube
@@ -164,7 +166,7 @@ struct ImportResult {
 
 // `ctr images import <tar>` (the path is in the guest). Throws CommandFailed
 // naming the node and the bundle, with ctr's error (a truncated or foreign
-// file, an image filtered out by platform), and Error naming the command
+// file, an image filtered out by platform), InvalidArgument naming the command
 // when the output is in neither form (parse_import).
 ImportResult import_bundle(Machine& node, const CtrCommand& ctr, std::string_view tar_path,
                            const ImportOptions& options = {});
@@ -186,7 +188,7 @@ std::vector<std::string> list_image_refs(Machine& node, const CtrCommand& ctr,
 std::vector<CheckRow> check_images(Machine& node, const CtrCommand& ctr,
                                    std::string_view filter = {},
                                    Duration timeout = std::chrono::seconds(300));
-// The labels of `ref`; throws Error naming the node when it is not listed.
+// The labels of `ref`; throws NotFound naming the node when it is not listed.
 std::map<std::string, std::string> image_labels(Machine& node, const CtrCommand& ctr,
                                                 std::string_view ref,
                                                 Duration timeout = std::chrono::seconds(120));
@@ -217,11 +219,15 @@ std::vector<ImageProblem> image_problems(Machine& node, const CtrCommand& ctr,
                                          const std::vector<std::string>& expected,
                                          const ImageExpectations& expectations = {});
 
-// Thrown by require_images: one line per problem.
-class ImagesMissing : public Error {
+// "<ref>: <problem>" per problem, as findings.
+Findings problem_lines(const std::vector<ImageProblem>& problems);
+
+// Thrown by require_images (and the k0s airgap suite's image check): a
+// FindingsError with one finding per problem (problem_lines), the problems
+// kept as they are.
+class ImagesMissing : public FindingsError {
  public:
-  ImagesMissing(std::string message, ErrorContext context, std::vector<ImageProblem> problems)
-      : Error(std::move(message), std::move(context)), problems_(std::move(problems)) {}
+  ImagesMissing(std::string summary, ErrorContext context, std::vector<ImageProblem> problems);
   const std::vector<ImageProblem>& problems() const noexcept { return problems_; }
 
  private:
@@ -262,8 +268,9 @@ RunResult run_container(Machine& node, const CtrCommand& ctr, std::string_view r
                         const std::vector<std::string>& argv,
                         Duration timeout = std::chrono::seconds(300));
 
-// Runs `cat /proc/net/dev` in a container from `ref` and throws Error naming
-// the node, the image and the interfaces seen unless loopback is the only one.
+// Runs `cat /proc/net/dev` in a container from `ref` and throws FailedPrecondition naming
+// the node, the image and the interfaces seen unless loopback is the only one
+// (FailedPrecondition).
 void require_no_network(Machine& node, const CtrCommand& ctr, std::string_view ref,
                         Duration timeout = std::chrono::seconds(300));
 

@@ -42,7 +42,9 @@ void wait_bundles_imported(Machine& node, const K0sConfig& cfg,
                            const std::vector<std::string>& expected);
 
 // Through `k0s ctr`: every expected image listed, `images check` complete,
-// pinned, and carrying the io.k0sproject.ocibundle-paths label.
+// pinned, and carrying the io.k0sproject.ocibundle-paths label. Throws
+// containerd::ImagesMissing (a CheckFailed, one "<ref>: <problem>" finding
+// per problem).
 void require_images_imported(Machine& node, const K0sConfig& cfg,
                              const std::vector<std::string>& expected);
 

@@ -1,8 +1,8 @@
 // File: vmtest/k0s/check.hpp
 //
-// What the k0s checks share: the error they throw (CheckFailed, one finding
-// per line, each naming the node, image, pod or condition and what was
-// seen), how they reach nodes (NodeLookup, so unit tests hand in Machines
+// What the k0s checks share: the error they throw (CheckFailed, the
+// containerd layer's FindingsError: one finding per line, each naming the node, image, pod or
+// condition and what was seen), how they reach nodes (NodeLookup, so unit tests hand in Machines
 // over mocked channels), the host-side poll loop for JSON conditions, and
 // the transcript: every command a check runs goes through run_command /
 // run_succeed / run_until, which keep its raw stdout and stderr for the
@@ -10,6 +10,7 @@
 #pragma once
 
 #include <vmtest/command.hpp>
+#include <vmtest/containerd/findings.hpp>
 #include <vmtest/errors.hpp>
 #include <vmtest/time.hpp>
 
@@ -27,18 +28,11 @@ class Machine;
 
 namespace vmtest::k0s {
 
-// A k0s check saw something wrong. message() is a summary line followed by
-// one indented line per finding.
-class CheckFailed : public Error {
- public:
-  CheckFailed(std::string summary, std::vector<std::string> findings, ErrorContext context = {});
-  const std::string& summary() const noexcept { return summary_; }
-  const std::vector<std::string>& findings() const noexcept { return findings_; }
-
- private:
-  std::string summary_;
-  std::vector<std::string> findings_;
-};
+// A k0s check saw something wrong: the one findings error of the k0s and
+// containerd layers (vmtest/containerd/findings.hpp). message() is a summary
+// line followed by one indented line per finding; summary() and findings()
+// give the parts. containerd::ImagesMissing is one too.
+using CheckFailed = containerd::FindingsError;
 
 // Gives the Machine called `name` (ClusterTest::node in suites).
 using NodeLookup = std::function<Machine&(std::string_view name)>;
@@ -102,17 +96,17 @@ std::string run_succeed(Machine& node, const std::string& command, Duration time
 std::string run_until(Machine& node, const std::string& command, Duration timeout);
 
 // Runs `command` (kubectl ... -o json) and parses its stdout; throws
-// CommandFailed when it exits non-zero and Error naming the node and command
-// when the output is not JSON.
+// CommandFailed when it exits non-zero and InvalidArgument naming the node
+// and command when the output is not JSON.
 nlohmann::json run_json(Machine& node, const std::string& command, Duration timeout);
 // run_json, and the answer must be a List (kind "...List" with an items
 // array, as `kubectl get <type>` prints): one object where a List is
-// expected, or no items array, is an Error naming the command and the shape
-// seen, never "no items".
+// expected, or no items array, is an InvalidArgument naming the command and
+// the shape seen, never "no items".
 nlohmann::json run_json_list(Machine& node, const std::string& command, Duration timeout);
 // run_json, and the answer must be one object of `kind` (as `kubectl get
-// <type> <name>` prints); a List or another kind is an Error naming the
-// command and the shape seen.
+// <type> <name>` prints); a List or another kind is an InvalidArgument naming
+// the command and the shape seen.
 nlohmann::json run_json_object(Machine& node, const std::string& command, std::string_view kind,
                                Duration timeout);
 

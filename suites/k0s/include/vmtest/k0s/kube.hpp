@@ -9,6 +9,8 @@
 
 #include "vmtest/k0s/config.hpp"
 
+#include <vmtest/containerd/findings.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -18,7 +20,7 @@
 
 namespace vmtest::k0s {
 
-using Findings = std::vector<std::string>;
+using Findings = containerd::Findings;
 
 // --- k0s itself ---
 
