@@ -3,7 +3,8 @@
 // A QMP peer for unit tests of QMP clients: one end of a socket pair, served
 // by a thread that sends a greeting and answers each request from a script
 // (a reply, an error, events first, a verbatim line, silence, or hanging
-// up). Commands it has no script for get QEMU's own CommandNotFound error.
+// up). Unscripted, qmp_capabilities succeeds and any other command gets
+// QEMU's own CommandNotFound error.
 //
 //   vmtest::mocks::FakeQmpServer qmp;
 //   qmp.reply("query-status", {{"status", "running"}});
