@@ -2,6 +2,7 @@
 // checks what they leave behind: nothing after SIGKILL, a clean stop after
 // SIGTERM, artifacts after a failing test.
 #include <vmtest/cluster_test.hpp>
+#include <vmtest/mocks/processes.hpp>
 #include <vmtest/vmtest.hpp>
 
 #include <gmock/gmock.h>
@@ -23,28 +24,7 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// Processes whose command line mentions `needle` (QEMU and vde_switch carry
-// their state folder in their arguments).
-std::vector<std::string> processes_mentioning(const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::ifstream f(entry.path() / "cmdline", std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    auto cmd = ss.str();
-    std::ifstream stat(entry.path() / "stat");
-    std::string st;
-    std::getline(stat, st);
-    auto close = st.rfind(')');
-    bool zombie = close != std::string::npos && close + 2 < st.size() && st[close + 2] == 'Z';
-    if (!zombie && cmd.find(needle) != std::string::npos) {
-      for (auto& c : cmd)
-        if (c == '\0') c = ' ';
-      found.push_back(entry.path().filename().string() + ": " + cmd);
-    }
-  }
-  return found;
-}
+using vmtest::mocks::processes_mentioning;
 
 class Hygiene : public ::testing::Test {
  protected:
