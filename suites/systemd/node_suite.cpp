@@ -185,17 +185,6 @@ TEST_F(SystemdNode, StartJobAndStopJobDriveAUnit) {
   EXPECT_NE(m.start_job("vmtest-no-such-unit").status, 0);
 }
 
-TEST_F(SystemdNode, UserManagerUnitsThroughTheUserArgument) {
-  auto& m = node("machine");
-  // root's own service manager (user@0.service), reached with -M root@.
-  m.succeed("systemctl start user@0.service");
-  m.wait_for_unit("default.target", "root", 120s);
-  auto r = m.systemctl("is-active default.target", "root");
-  EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "active\n");
-  EXPECT_THROW(m.wait_for_unit("vmtest-no-such.service", "root", 60s), vmtest::UnitFailed);
-}
-
 TEST_F(SystemdNode, WaitForOpenUnixSocketTellsStreamFromDatagram) {
   auto& m = node("machine");
   m.wait_for_open_unix_socket("/run/systemd/private", false, 60s);        // stream, listening
