@@ -5,7 +5,7 @@
 # plain data only.
 #
 # Input (Nix names):
-#   nodes.<name>  = { startScript; vlans ? [ ]; role ? null; ip ? null; }
+#   nodes.<name>  = { startScript; vlans ? [ ]; role ? null; ip ? null; allowReboot ? false; }
 #   vlans         ? the union of the nodes' vlans, in first-seen order (what nixpkgs computes)
 #   globalTimeout ? 3600
 #   bootTimeout   ? absent
@@ -201,6 +201,7 @@ let
         "vlans"
         "role"
         "ip"
+        "allowReboot"
       ] raw;
     in
     if match "[A-Za-z0-9][A-Za-z0-9_-]*" name == null then
@@ -218,6 +219,8 @@ let
         vlans = listOf vlanId "${p}.vlans" (n.vlans or [ ]);
         role = if n ? role then oneOf roles "${p}.role" n.role else null;
         ip = if n ? ip then ipv4 "${p}.ip" n.ip else null;
+        # No -no-reboot for this VM; the driver's reboot() needs it.
+        allowReboot = bool "${p}.allowReboot" (n.allowReboot or false);
       };
 
   ipv4 =
@@ -259,10 +262,14 @@ let
   globalTimeout = seconds "globalTimeout" (top.globalTimeout or 3600);
 
   core = {
-    vms = mapAttrs (name: n: {
-      inherit name;
-      start_script = n.startScript;
-    }) nodes;
+    vms = mapAttrs (
+      name: n:
+      {
+        inherit name;
+        start_script = n.startScript;
+      }
+      // (if n.allowReboot then { allow_reboot = true; } else { })
+    ) nodes;
     inherit vlans;
     global_timeout = globalTimeout;
   }

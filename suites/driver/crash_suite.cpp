@@ -93,4 +93,32 @@ TEST_F(Crash, ConsoleWaitEndsWhenTheVmDies) {
   quitter.join();
 }
 
+// Each call holds the VM run it started on: a restore from another thread
+// kills the old QEMU, and the call on it ends with MachineDied (before, the
+// restore freed the channel that call was still reading).
+TEST_F(Crash, RestoreDuringACommandEndsItWithMachineDied) {
+  auto& machine = m();
+  machine.succeed("true");
+  machine.snapshot("lifecycle");
+  std::string what;
+  bool died = false;
+  std::thread caller([&] {
+    try {
+      machine.execute("sleep 60", 120s);
+    } catch (const vmtest::MachineDied& e) {
+      died = true;
+      what = e.what();
+    } catch (const std::exception& e) {
+      what = e.what();
+    }
+  });
+  std::this_thread::sleep_for(1s);  // the command is running in the old VM
+  auto t0 = vmtest::Clock::now();
+  machine.restore("lifecycle");
+  caller.join();
+  EXPECT_TRUE(died) << what;
+  EXPECT_LT(vmtest::seconds_since(t0), 30.0) << "the old call ended with its QEMU, not at 60 s";
+  EXPECT_EQ(machine.succeed("echo back"), "back\n");
+}
+
 }  // namespace

@@ -172,6 +172,29 @@ TEST_F(SystemdNode, SystemctlReturnsStatusAndOutput) {
   EXPECT_EQ(enabled.out, "enabled\n");
 }
 
+TEST_F(SystemdNode, StartJobAndStopJobDriveAUnit) {
+  auto& m = node("machine");
+  m.succeed(
+      "printf '[Service]\\nExecStart=/bin/sleep infinity\\n' > "
+      "/run/systemd/system/vmtest-job.service"
+      " && systemctl daemon-reload");
+  EXPECT_EQ(m.start_job("vmtest-job").status, 0);
+  m.wait_for_unit("vmtest-job", 60s);
+  EXPECT_EQ(m.stop_job("vmtest-job.service").status, 0);
+  m.require_unit_state("vmtest-job", "inactive");
+  EXPECT_NE(m.start_job("vmtest-no-such-unit").status, 0);
+}
+
+TEST_F(SystemdNode, WaitForOpenUnixSocketTellsStreamFromDatagram) {
+  auto& m = node("machine");
+  m.wait_for_open_unix_socket("/run/systemd/private", false, 60s);        // stream, listening
+  m.wait_for_open_unix_socket("/run/systemd/journal/socket", true, 60s);  // datagram
+  EXPECT_THROW(m.wait_for_open_unix_socket("/run/systemd/journal/socket", false, 2s),
+               vmtest::TimeoutError);
+  EXPECT_THROW(m.wait_for_open_unix_socket("/run/vmtest-none.sock", false, 2s),
+               vmtest::TimeoutError);
+}
+
 TEST_F(SystemdNode, RequireUnitStateComparesTheActiveState) {
   m().wait_for_unit("containerd.service", kUnitTimeout);
   EXPECT_NO_THROW(m().require_unit_state("containerd.service"));

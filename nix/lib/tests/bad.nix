@@ -37,6 +37,9 @@ in
     nodes.m = node "m" { };
     values = [ 1 ];
   };
+  allow-reboot-not-bool = bad "nodes.m.allowReboot: expected a boolean, got a string" {
+    nodes.m = node "m" { allowReboot = "yes"; };
+  };
   values-function = bad "values.hook: a function cannot become a JSON value" {
     nodes.m = node "m" { };
     values.hook = x: x;

@@ -129,6 +129,21 @@ in
     };
   };
 
+  # allowReboot on one node: allow_reboot in its vms entry only.
+  allow-reboot = {
+    golden = "allow-reboot.json";
+    result = mkManifest {
+      nodes.installer = {
+        startScript = "/nix/store/00000000000000000000000000000000-nixos-vm/bin/run-installer-vm";
+        allowReboot = true;
+      };
+      nodes.other = {
+        startScript = "/nix/store/00000000000000000000000000000000-nixos-vm/bin/run-other-vm";
+        allowReboot = false;
+      };
+    };
+  };
+
   # VLANs are the union of every node's, first-seen in name order, as nixpkgs computes them;
   # plus boot_timeout and a fractional global timeout.
   vlans-union = {
