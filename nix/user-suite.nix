@@ -11,6 +11,7 @@
   gtest,
   nlohmann_json,
   fmt,
+  boost,
   vde2,
   qemu_test,
   procps,
@@ -44,6 +45,7 @@ stdenv.mkDerivation {
     gtest
     nlohmann_json
     fmt
+    boost
   ];
 
   requiredSystemFeatures = [
