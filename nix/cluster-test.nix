@@ -139,7 +139,7 @@ let
 
   mkUserCheck = import ./user-suite.nix {
     inherit lib vmtest;
-    inherit (pkgs) stdenv cmake ninja pkg-config gtest nlohmann_json fmt openssl vde2 qemu_test procps;
+    inherit (pkgs) stdenv cmake ninja pkg-config gtest nlohmann_json fmt openssl boost vde2 qemu_test procps;
   };
   userChecks = lib.mapAttrs (
     suiteName: s:

@@ -12,6 +12,7 @@
   nlohmann_json,
   fmt,
   openssl,
+  boost,
 }:
 let
   fs = lib.fileset;
@@ -38,13 +39,13 @@ stdenv.mkDerivation {
     ninja
     pkg-config
   ];
-  # No boost: nothing finds or includes it yet (third_party/README.md). It comes back with the
-  # find_package() of the change that uses it.
+  # boost: header-only Asio for the attach server (third_party/README.md).
   buildInputs = [
     gtest
     nlohmann_json
     fmt
     openssl
+    boost
   ];
 
   # After the hook's own flags, so these win. The hook passes absolute

@@ -12,6 +12,7 @@
   nlohmann_json,
   fmt,
   openssl,
+  boost,
   vde2,
   qemu_test,
   procps,
@@ -46,6 +47,7 @@ stdenv.mkDerivation {
     nlohmann_json
     fmt
     openssl
+    boost
   ];
 
   requiredSystemFeatures = [

@@ -460,7 +460,7 @@ let
         in
         e.test // { nodes = e.configs; interactive = e.test // { nodes = e.configs; }; };
     };
-  } // lib.genAttrs [ "busybox" "gzip" "cmake" "ninja" "pkg-config" "gtest" "nlohmann_json" "fmt" "openssl" "vde2" "qemu_test" "procps" "nix" ] (n: fakeDrv n { });
+  } // lib.genAttrs [ "busybox" "gzip" "cmake" "ninja" "pkg-config" "gtest" "nlohmann_json" "fmt" "openssl" "boost" "vde2" "qemu_test" "procps" "nix" ] (n: fakeDrv n { });
   mkClusterTest = import (repo + "/nix/cluster-test.nix") {
     k0s-nix = {
       nixosModules.default = k0sNixPath + "/nixos/k0s.nix";
@@ -511,6 +511,7 @@ let
     nlohmann_json = fakeDrv "nlohmann_json" { };
     fmt = fakeDrv "fmt" { };
     openssl = fakeDrv "openssl" { };
+    boost = fakeDrv "boost" { };
   };
   sourceFiles = map (p: lib.removePrefix "${toString flakeSource}/" (toString p)) (
     lib.fileset.toList package.passthru.sources

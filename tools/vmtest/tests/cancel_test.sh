@@ -11,19 +11,10 @@
 set -euo pipefail
 
 vmtest=$1 manifest=$2
-if [[ ! -f $manifest ]]; then
-  if [[ ${VMTEST_REQUIRE:-} == *guest-minimal* || ${VMTEST_REQUIRE:-} == all ]]; then
-    echo "FAIL: required, but the manifest $manifest does not exist" >&2
-    exit 1
-  fi
-  echo "vmtest-skip: no cluster: the manifest $manifest does not exist (build the guests first?)"
-  exit 77  # SKIP_RETURN_CODE: nothing ran
-fi
-unset VMTEST_ATTACH VMTEST_MANIFEST
-
-work=$(mktemp -d /tmp/vmtest-cancel.XXXXXX)
-state=$work/s
-up_pid=
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+require_manifest
+make_work cancel
 cleanup() {
   if [[ -n $up_pid ]]; then
     "$vmtest" down --state-dir "$state" >/dev/null 2>&1 || kill -KILL "$up_pid" 2>/dev/null || true
@@ -32,21 +23,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.err; do [[ -f $f ]] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
-  exit 1
-}
-step() { echo "== $*" >&2; }
 
-"$vmtest" up --state-dir "$state" "$manifest" >"$work/up.out" 2>"$work/up.err" &
-up_pid=$!
-deadline=$((SECONDS + 300))
-until grep -q '^export VMTEST_ATTACH=' "$work/up.out"; do
-  kill -0 "$up_pid" 2>/dev/null || fail "vmtest up exited before the cluster was up"
-  ((SECONDS < deadline)) || fail "no export line within 300 s"
-  sleep 0.1
-done
+start_up up
 node=machine  # the single topology's one node
 
 # Guest processes whose command line starts with "sleep <mark>".

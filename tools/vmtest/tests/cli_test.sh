@@ -15,30 +15,14 @@
 set -euo pipefail
 
 vmtest=$1 suite=$2 crash_suite=$3 manifest=$4 cluster_suite=${5:-} trio=${6:-}
-# VMTEST_REQUIRE as vmtest::required() reads it: all, 1, or a comma list of exact labels.
-required() {
-  local req=${VMTEST_REQUIRE:-} label
-  [[ $req == all || $req == 1 ]] && return 0
-  IFS=, read -ra labels <<<"$req"
-  for label in "${labels[@]}"; do [[ $label == "$1" ]] && return 0; done
-  return 1
-}
-if [[ ! -f $manifest ]]; then
-  if required guest-minimal; then
-    echo "FAIL: required, but the manifest $manifest does not exist" >&2
-    exit 1
-  fi
-  echo "vmtest-skip: no cluster: the manifest $manifest does not exist (build the guests first?)"
-  exit 77  # SKIP_RETURN_CODE: nothing ran
-fi
-unset VMTEST_ATTACH VMTEST_MANIFEST VMTEST_ATTACH_DISRUPTIVE
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+require_manifest
 
 # Under /tmp and traversable, so that the state folder's own mode is the only
 # thing between another user and the broker socket.
-work=$(mktemp -d /tmp/vmtest-cli.XXXXXX)
+make_work cli
 chmod 755 "$work"
-state=$work/s
-up_pid=
 
 cleanup() {
   if [[ -n $up_pid ]]; then kill -KILL "$up_pid" 2>/dev/null || true; fi
@@ -46,15 +30,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.err; do [[ -f $f ]] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
-  exit 1
-}
-step() { echo "== $*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # Processes whose command line mentions the state folder (QEMU's sockets and
 # vde_switch's control folder live in it).
@@ -74,20 +49,6 @@ expect_nothing_left() {
     ((SECONDS < deadline)) || fail "$1: still running after 15 s:\n$(leftovers)"
     sleep 0.2
   done
-}
-
-# Starts `vmtest up` in the background and waits for its export line.
-start_up() {
-  local tag=$1
-  "$vmtest" up --state-dir "$state" "$manifest" >"$work/$tag.out" 2>"$work/$tag.err" &
-  up_pid=$!
-  local deadline=$((SECONDS + 300))
-  until grep -q '^export VMTEST_ATTACH=' "$work/$tag.out"; do
-    kill -0 "$up_pid" 2>/dev/null || fail "$tag: vmtest up exited before the cluster was up"
-    ((SECONDS < deadline)) || fail "$tag: no export line within 300 s"
-    sleep 0.1
-  done
-  [[ $(cat "$work/$tag.out") == "export VMTEST_ATTACH=$state" ]] || fail "$tag: unexpected output: $(cat "$work/$tag.out")"
 }
 
 step "up"
