@@ -2,6 +2,7 @@
 // kernel + busybox/bash initramfs running NixOS's backdoor), including the
 // cases where nixpkgs' Python driver hangs or loses data.
 #include <vmtest/cluster_test.hpp>
+#include <vmtest/files.hpp>
 #include <vmtest/protocol.hpp>
 
 #include <fmt/format.h>
@@ -230,10 +231,8 @@ TEST_F(Minimal, CopyFilesBothWaysByteExact) {
 
   m().copy_from_vm("/tmp/blob", dir / "back" / "blob");
   m().copy_from_vm("/tmp/tree", dir / "back" / "tree");
-  std::ifstream in(dir / "back" / "blob", std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_TRUE(ss.str() == blob) << "1 MiB of random bytes did not round-trip";
+  EXPECT_TRUE(vmtest::read_file(dir / "back" / "blob") == blob)
+      << "1 MiB of random bytes did not round-trip";
   std::ifstream txt(dir / "back" / "tree" / "sub" / "f.txt");
   std::string line;
   std::getline(txt, line);

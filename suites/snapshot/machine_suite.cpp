@@ -14,6 +14,8 @@
 // VMTEST_SNAPSHOT_UNIT (a unit that must be active after a restore; systemd
 // guest only), VMTEST_SNAPSHOT_9P (1: the guest's kernel has 9p).
 #include <vmtest/cluster_test.hpp>
+#include <vmtest/env.hpp>
+#include <vmtest/files.hpp>
 #include <vmtest/log.hpp>
 #include <vmtest/protocol.hpp>
 #include <vmtest/snapshot.hpp>
@@ -40,8 +42,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
+  return vmtest::env_or(name, "");
 }
 
 std::string tier() {
@@ -290,13 +291,7 @@ TEST_F(FromSnapshot, ACachedSnapshotFromChangedInputsIsNotReused) {
 
   // The image changed behind an unchanged start script (a rebuilt kernel):
   // point the copy at a private copy of the kernel, save an entry, touch it.
-  std::string text;
-  {
-    std::ifstream in(script);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  }
+  std::string text = vmtest::read_file(script);
   fs::path kernel;
   for (const auto& f : vmtest::files_named_in(text))
     if (f.filename() == "vmlinuz") kernel = f;

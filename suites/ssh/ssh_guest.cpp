@@ -2,6 +2,7 @@
 
 #include <vmtest/errors.hpp>
 #include <vmtest/fd.hpp>
+#include <vmtest/files.hpp>
 #include <vmtest/process.hpp>
 
 #include <fmt/format.h>
@@ -46,13 +47,6 @@ fs::path make_key(const fs::path& dir, const std::string& name) {
   if (!st || !st->exited() || st->code() != 0)
     throw SetupError("ssh-keygen failed for " + key.string());
   return key;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 HostSpec start_sshd(Machine& vm, int port, const fs::path& dir, const std::string& host_name) {

@@ -7,6 +7,7 @@
 // back as a HostSpec.
 #pragma once
 
+#include <vmtest/files.hpp>
 #include <vmtest/machine.hpp>
 #include <vmtest/manifest.hpp>
 
@@ -15,8 +16,7 @@
 
 namespace vmtest::ssh_test {
 
-// The whole file, bytes as they are ("" when it cannot be read).
-std::string read_file(const std::filesystem::path& path);
+// Files are read with vmtest::read_file (<vmtest/files.hpp>): a missing one is NotFound.
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, close).
 int free_local_port();

@@ -8,6 +8,7 @@
 // VMTEST_AIRGAP_REFS), so the refs are written down in one place.
 #include <vmtest/cluster_test.hpp>
 #include <vmtest/containerd/ctr.hpp>
+#include <vmtest/env.hpp>
 #include <vmtest/log.hpp>
 #include <vmtest/protocol.hpp>
 
@@ -43,8 +44,7 @@ const ctrd::CtrCommand kCtr{};  // plain containerd: ctr, default socket, k8s.io
 constexpr const char* kGuestBundleDir = "/root/bundles";
 
 std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
+  return vmtest::env_or(name, "");
 }
 
 std::vector<std::string> expected_refs() {
