@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   if (!std::getenv("VMTEST_LOG")) ::setenv("VMTEST_LOG", "quiet", 1);
   try {
     auto manifest = Manifest::load(manifest_path);
-    if (manifest.vms().empty()) throw Error("the manifest has no VM");
+    if (manifest.vms().empty()) throw InvalidArgument("the manifest has no VM");
     auto vm_name = manifest.vms().front().name;
     auto dir = fs::temp_directory_path() / fmt::format("vmtest-ssh-bench-{}", ::getpid());
     int port = ssh_test::free_local_port();

@@ -18,7 +18,7 @@ int cmd_logs(const Options& o) {
   auto info = broker::query(broker::attach_dir(o.state_dir));
   const auto& node = find_node(info, o.args[0]);
   std::ifstream in(node.serial_log, std::ios::binary);
-  if (!in) throw Error(fmt::format("cannot read {}", node.serial_log.string()));
+  if (!in) throw NotFound(fmt::format("cannot read {}", node.serial_log.string()));
   std::string chunk(1 << 16, '\0');
   for (;;) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
