@@ -119,7 +119,7 @@ done
 # What the dynamic loader, the compiler and CMake read from the host, at their own paths (an ELF
 # interpreter and gcc's built-in paths cannot move): libraries and headers. No /usr/bin,
 # /usr/sbin, /usr/local, /usr/share (but nlohmann_json's CMake package). The libraries' CMake packages (fmt,
-# GTest, nlohmann_json) are reached through CMAKE_PREFIX_PATH, as nixpkgs reaches buildInputs.
+# GTest, nlohmann_json, Boost) are reached through CMAKE_PREFIX_PATH, as nixpkgs reaches buildInputs.
 for p in /usr/lib /usr/lib64 /usr/include; do
     [[ -d $p ]] || fail "$p not found on the host"
     binds+=(--ro-bind "$p" "$p")
@@ -132,15 +132,19 @@ binds+=(--ro-bind "$cmake_share" "${tools%/bin}/share/${cmake_share##*/}")
 # <bin>/../include/c++), as in a store path; libc's headers stay at /usr/include.
 binds+=(--ro-bind /usr/lib/gcc "${tools%/bin}/lib/gcc" --ro-bind /usr/include "${tools%/bin}/include")
 prefix_path=()
-for config in fmt/fmt-config.cmake GTest/GTestConfig.cmake nlohmann_json/nlohmann_jsonConfig.cmake; do
+# Boost's folder carries its version (Boost-1.74.0), as a store path's lib/cmake does.
+for config in fmt/fmt-config.cmake GTest/GTestConfig.cmake nlohmann_json/nlohmann_jsonConfig.cmake \
+    'Boost-*/BoostConfig.cmake'; do
     found=
     for d in /usr/lib/*/cmake /usr/lib/cmake /usr/share/cmake; do
-        if [[ -f $d/$config ]]; then
-            found=$d/${config%%/*}
-            break
-        fi
+        for f in $d/$config; do
+            if [[ -f $f ]]; then
+                found=${f%/*}
+                break 2
+            fi
+        done
     done
-    [[ -n $found ]] || fail "no $config on the host (ci/setup installs libfmt-dev, libgtest-dev, nlohmann-json3-dev)"
+    [[ -n $found ]] || fail "no $config on the host (ci/setup installs libfmt-dev, libgtest-dev, nlohmann-json3-dev, libboost-dev)"
     prefix_path+=("$found")
     [[ $found == /usr/share/cmake/* ]] && binds+=(--ro-bind "$found" "$found")
 done
