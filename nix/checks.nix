@@ -38,9 +38,10 @@ let
           procps
           nix
           jq
+          # The unit tests start real VDE switches (fixtures/tests/vlan_test.cpp).
+          vde2
         ]
         ++ lib.optionals (manifest != null) [
-          vde2
           qemu_test
         ];
 

@@ -81,7 +81,7 @@ chmod -R a-w "$store/$src_name"
 
 # --- tools: stdenv's (coreutils, findutils, diffutils, sed, grep, awk, tar, gzip, bzip2, xz, make,
 # patch, bash), the package's nativeBuildInputs (cmake, ninja, pkg-config; gcc and binutils as
-# stdenv's cc), and what nix/checks.nix adds (procps, nix, jq, openssh) ----------------------------------------
+# stdenv's cc), and what nix/checks.nix adds (procps, nix, jq, openssh, vde2) ----------------------------------------
 tools_name=00000000000000000000000000000000-vmtest-sandbox-tools
 tools=/nix/store/$tools_name/bin
 mapfile -t coreutils < <(dpkg -L coreutils 2>/dev/null | sed -n -e 's|^/usr/bin/||p' -e 's|^/bin/||p')
@@ -90,7 +90,7 @@ wanted=(
     "${coreutils[@]}" bash find xargs diff cmp sed grep egrep fgrep awk tar gzip bzip2 xz make patch
     cmake ctest cpack ninja pkg-config
     gcc g++ cc c++ cpp as ld ld.bfd ar ranlib strip nm objcopy objdump readelf c++filt
-    ps pgrep pkill nix nix-instantiate jq ssh
+    ps pgrep pkill nix nix-instantiate jq ssh vde_switch vde_plug
 )
 ccache_dir=
 if [[ -n ${CCACHE_DIR:-} ]] && command -v ccache >/dev/null; then
