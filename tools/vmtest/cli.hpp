@@ -22,12 +22,14 @@ enum Accepts : unsigned {
   kKeepState = 4,  // --keep-state
   kStdin = 8,      // -i, --stdin
   kFollow = 16,    // -f, --follow
+  kWindow = 32,    // --window
 };
 
 struct Options {
   std::string command;
   std::filesystem::path state_dir;
   bool keep_state = false;
+  bool window = false;
   bool follow = false;
   bool stdin_data = false;
   Duration timeout = kCommandTimeout;

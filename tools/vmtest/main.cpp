@@ -23,11 +23,12 @@ namespace vmtest::cli {
 
 extern const char* const kUsage;
 const char* const kUsage = R"(usage:
-  vmtest up [--state-dir DIR] [--keep-state] MANIFEST
+  vmtest up [--state-dir DIR] [--keep-state] [--window] MANIFEST
       Boots the manifest's cluster, prints `export VMTEST_ATTACH=DIR` and keeps
       the cluster up until Ctrl-C, SIGTERM or `vmtest down`; then stops it all.
       --keep-state keeps the cluster's state (serial logs, disks) until the
-      next `vmtest up` in the same folder.
+      next `vmtest up` in the same folder. --window (or VMTEST_WINDOW=1) opens
+      a QEMU window per VM on DISPLAY or WAYLAND_DISPLAY (docs/nix.md).
   vmtest exec [--state-dir DIR] [--timeout SECONDS] [-i] NODE -- COMMAND...
       Runs COMMAND (words joined by spaces, run by bash) on NODE; prints its
       stdout and stderr byte for byte and exits with its status (124: timed out,
@@ -58,9 +59,12 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"up", cmd_up, kStateDir | kKeepState},     {"exec", cmd_exec, kStateDir | kTimeout | kStdin},
-    {"shell", cmd_shell, kStateDir | kTimeout}, {"status", cmd_status, kStateDir},
-    {"logs", cmd_logs, kStateDir | kFollow},    {"down", cmd_down, kStateDir},
+    {"up", cmd_up, kStateDir | kKeepState | kWindow},
+    {"exec", cmd_exec, kStateDir | kTimeout | kStdin},
+    {"shell", cmd_shell, kStateDir | kTimeout},
+    {"status", cmd_status, kStateDir},
+    {"logs", cmd_logs, kStateDir | kFollow},
+    {"down", cmd_down, kStateDir},
 };
 
 }  // namespace

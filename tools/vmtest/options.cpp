@@ -83,6 +83,9 @@ Options parse(int argc, char** argv, const std::string& command, unsigned accept
     } else if (a == "--keep-state") {
       take(kKeepState);
       o.keep_state = true;
+    } else if (a == "--window") {
+      take(kWindow);
+      o.window = true;
     } else if (a == "-i" || a == "--stdin") {
       take(kStdin);
       o.stdin_data = true;

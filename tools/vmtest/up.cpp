@@ -63,7 +63,8 @@ int cmd_up(const Options& o) {
     std::fprintf(stderr, "vmtest up: booting %zu node(s) of %s (state in %s)\n",
                  manifest.machine_names().size(), manifest_path.c_str(), dir.c_str());
     auto cluster = std::make_unique<Cluster>(
-        manifest, ClusterOptions{.state_parent = dir, .keep_state = o.keep_state});
+        manifest,
+        ClusterOptions{.state_parent = dir, .keep_state = o.keep_state, .window = o.window});
     auto server =
         std::make_unique<broker::Server>(dir, *cluster, [fd = down_efd.get()] { signal_efd(fd); });
 
