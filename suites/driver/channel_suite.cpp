@@ -18,6 +18,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -97,13 +101,19 @@ TEST_F(Channel, SleepIsGuestTime) {
   EXPECT_GE(vmtest::seconds_since(t0), 1.5);
 }
 
+// As the Python driver: by default (fails 1/1 on the old default, must_exist).
 TEST_F(Channel, CopyFromHostCreatesTheParentFolder) {
   auto host = std::filesystem::temp_directory_path() / fmt::format("vmtest-cfh-{}", ::getpid());
   { std::ofstream(host) << "payload\n"; }
-  EXPECT_THROW(m().copy_from_host(host, "/tmp/new/deeper/file.txt"), vmtest::CommandFailed);
-  m().copy_from_host(host, "/tmp/new/deeper/file.txt", 60s, vmtest::Machine::Parents::create);
-  std::filesystem::remove(host);
+  m().succeed("rm -rf /tmp/new");
+  EXPECT_THROW(m().copy_from_host(host, "/tmp/new/deeper/file.txt", 60s,
+                                  vmtest::Machine::Parents::must_exist),
+               vmtest::CommandFailed);
+  m().copy_from_host(host, "/tmp/new/deeper/file.txt");
   EXPECT_EQ(m().succeed("cat /tmp/new/deeper/file.txt"), "payload\n");
+  m().copy_from_host(host, "/tmp/new/deeper/again.txt");  // the folder exists now
+  std::filesystem::remove(host);
+  EXPECT_EQ(m().succeed("cat /tmp/new/deeper/again.txt"), "payload\n");
 }
 
 TEST_F(Channel, SharedDirIsTheGuestsSharedDir) {
@@ -140,13 +150,87 @@ TEST_F(Channel, ForwardPortReachesAGuestServer) {
 
 namespace {
 
-TEST_F(Channel, WaitForFileExpandsLikeThePythonDriverWhenAsked) {
+// The default since issue 16 (fails 1/1 on the old default, literal).
+TEST_F(Channel, WaitForFileExpandsLikeThePythonDriver) {
   m().succeed(
       "rm -rf /tmp/wff; mkdir -p /tmp/wff; (sleep 0.5; touch /tmp/wff/sock-42) >/dev/null 2>&1 &");
-  m().wait_for_file("/tmp/wff/sock-*", 30s, vmtest::Machine::Path::expand);
-  m().wait_for_file("$(echo /tmp)/wff/sock-42", 10s, vmtest::Machine::Path::expand);
-  // Literal (the default): the same pattern names no file.
-  EXPECT_THROW(m().wait_for_file("/tmp/wff/sock-*", 1s), vmtest::TimeoutError);
+  m().wait_for_file("/tmp/wff/sock-*", 30s);
+  m().wait_for_file("$(echo /tmp)/wff/sock-42", 10s);
+  // Literal: the same pattern names no file.
+  EXPECT_THROW(m().wait_for_file("/tmp/wff/sock-*", 1s, vmtest::Machine::Path::literal),
+               vmtest::TimeoutError);
+  m().succeed("touch '/tmp/wff/a b'");
+  m().wait_for_file("/tmp/wff/a b", 5s, vmtest::Machine::Path::literal);
+}
+
+// A command that is not safe to repeat (it appends a line per try): with a
+// 1 s interval it runs about once a second; the default in-guest loop runs
+// it dozens of times in the same time.
+TEST_F(Channel, AnIntervalBoundsHowOftenAWaitRetries) {
+  m().succeed("rm -f /tmp/tries /tmp/tries-default");
+  auto t0 = vmtest::Clock::now();
+  auto out = m().wait_until_succeeds(
+      "echo try >>/tmp/tries; n=$(wc -l </tmp/tries); echo $n; (( n >= 3 ))", 60s, 1s);
+  auto took = vmtest::seconds_since(t0);
+  EXPECT_EQ(out, "3\n");
+  EXPECT_GE(took, 2.0) << "two 1 s pauses between three tries";
+  EXPECT_LT(took, 5.0);
+  EXPECT_THROW(m().wait_until_succeeds("echo try >>/tmp/tries; false", 3s, 1s),
+               vmtest::TimeoutError);
+  auto tries = std::stoi(vmtest::trim(m().succeed("wc -l </tmp/tries")));
+  EXPECT_GE(tries, 3 + 2);
+  EXPECT_LE(tries, 3 + 4) << "3 s at 1 s apart is about 3 tries";
+  // The default: retried in the guest, every 80 ms after a fast start.
+  EXPECT_THROW(m().wait_until_succeeds("echo try >>/tmp/tries-default; false", 3s),
+               vmtest::TimeoutError);
+  auto fast = std::stoi(vmtest::trim(m().succeed("wc -l </tmp/tries-default")));
+  EXPECT_GE(fast, 12) << "the in-guest loop retries far more often";
+  std::cout << "tries in 3 s: interval 1 s " << tries - 3 << ", default " << fast << "\n";
+}
+
+// Python's wait_for_qmp_event on real QEMU events: STOP and RESUME of
+// qmp("stop") / qmp("cont"). QEMU sends STOP before its reply to `stop`,
+// so a wait after the command still sees it.
+TEST_F(Channel, WaitForQmpEventSeesStopAndResume) {
+  struct Resume {
+    vmtest::Machine& m;
+    ~Resume() {
+      try {
+        m.qmp("cont");
+      } catch (const vmtest::Error&) {
+      }
+    }
+  } resume{m()};
+  m().qmp("stop");
+  auto stop = m().wait_for_qmp_event("STOP", 30s);
+  EXPECT_EQ(stop["event"], "STOP");
+  EXPECT_TRUE(stop["timestamp"].contains("seconds")) << stop.dump();
+  // A filter wait while another thread runs the command that causes it.
+  std::thread cont([&] {
+    std::this_thread::sleep_for(300ms);
+    m().qmp("cont");
+  });
+  std::vector<std::string> seen;
+  auto resumed = m().wait_for_qmp_event(
+      [&](const nlohmann::json& e) {
+        seen.push_back(e.value("event", ""));
+        return e.value("event", "") == "RESUME";
+      },
+      30s, "RESUME");
+  cont.join();
+  EXPECT_EQ(resumed["event"], "RESUME");
+  EXPECT_EQ(seen.back(), "RESUME");
+  EXPECT_EQ(m().succeed("echo running"), "running\n");
+  // Used up: no second STOP, and a timeout names the machine and the wait.
+  try {
+    m().wait_for_qmp_event("STOP", 1s);
+    FAIL() << "a second STOP";
+  } catch (const vmtest::TimeoutError& e) {
+    EXPECT_EQ(e.machine(), "machine");
+    EXPECT_NE(std::string(e.what()).find("no QMP event matched event STOP within 1.0 s"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

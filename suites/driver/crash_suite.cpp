@@ -93,6 +93,28 @@ TEST_F(Crash, ConsoleWaitEndsWhenTheVmDies) {
   quitter.join();
 }
 
+TEST_F(Crash, QmpEventWaitEndsWhenQemuIsKilled) {
+  auto& machine = m();
+  machine.succeed("true");
+  int pid = machine.pid();
+  std::thread killer([pid] {
+    std::this_thread::sleep_for(1s);
+    ::kill(pid, SIGKILL);
+  });
+  auto t0 = vmtest::Clock::now();
+  try {
+    machine.wait_for_qmp_event("DEVICE_DELETED", 300s);
+    FAIL() << "no exception";
+  } catch (const vmtest::MachineDied& e) {
+    EXPECT_EQ(e.machine(), "machine");
+    EXPECT_THAT(e.what(), HasSubstr("QEMU ended while waiting for event DEVICE_DELETED"));
+    EXPECT_THAT(e.what(), HasSubstr("killed by signal 9"));
+  }
+  killer.join();
+  EXPECT_LT(vmtest::seconds_since(t0), 10.0) << "death must be noticed at once, not at the timeout";
+  machine.wait_for_shutdown(30s);
+}
+
 // Each call holds the VM run it started on: a restore from another thread
 // kills the old QEMU, and the call on it ends with MachineDied (before, the
 // restore freed the channel that call was still reading).

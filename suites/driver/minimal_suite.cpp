@@ -243,7 +243,9 @@ TEST_F(Minimal, CopyFilesBothWaysByteExact) {
 TEST_F(Minimal, CopyFromHostIntoAMissingFolderFailsCleanly) {
   auto f = fs::path(::testing::TempDir()) / "vmtest-small";
   std::ofstream(f) << "x";
-  EXPECT_THROW(m().copy_from_host(f, "/nonexistent/dir/file"), vmtest::CommandFailed);
+  EXPECT_THROW(
+      m().copy_from_host(f, "/nonexistent/dir/file", 60s, vmtest::Machine::Parents::must_exist),
+      vmtest::CommandFailed);
   EXPECT_EQ(m().succeed("echo in sync"), "in sync\n");
 }
 
