@@ -141,10 +141,11 @@ TEST_F(OneMachine, TheChannelWorksFullyAfterARestore) {
   auto& m = the_machine();
   m.snapshot("channel");
   m.restore("channel");
-  // Output over several 64 KiB windows, a retry loop, a failing command.
-  auto out = m.succeed("seq 1 40000");
+  // Output over several windows (kWindow, 1 MiB), a retry loop, a failing command.
+  auto out = m.succeed("seq 1 400000", 120s);
   std::string expected;
-  for (int i = 1; i <= 40000; ++i) expected += std::to_string(i) + "\n";
+  for (int i = 1; i <= 400000; ++i) expected += std::to_string(i) + "\n";
+  ASSERT_GT(expected.size(), 2 * vmtest::protocol::kWindow);
   EXPECT_EQ(out, expected);
   m.succeed("rm -f /tmp/flag; (sleep 1; touch /tmp/flag) >/dev/null 2>&1 &");
   m.wait_for_file("/tmp/flag", 30s);
