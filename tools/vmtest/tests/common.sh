@@ -41,12 +41,14 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # Starts `vmtest up` in the background and waits for its export line.
+#   start_up TAG [MANIFEST [UP-OPTION...]]    (MANIFEST defaults to $manifest)
 start_up() {
-  local tag=$1
-  "$vmtest" up --state-dir "$state" "$manifest" >"$work/$tag.out" 2>"$work/$tag.err" &
+  local tag=$1 up_manifest=${2:-$manifest}
+  shift $(($# < 2 ? $# : 2))
+  "$vmtest" up --state-dir "$state" "$@" "$up_manifest" >"$work/$tag.out" 2>"$work/$tag.err" &
   up_pid=$!
   local deadline=$((SECONDS + 300))
-  until grep -q '^export VMTEST_ATTACH=' "$work/$tag.out"; do
+  until grep -qs '^export VMTEST_ATTACH=' "$work/$tag.out"; do
     kill -0 "$up_pid" 2>/dev/null || fail "$tag: vmtest up exited before the cluster was up"
     ((SECONDS < deadline)) || fail "$tag: no export line within 300 s"
     sleep 0.1

@@ -57,20 +57,19 @@ export DISPLAY=":$(tr -d '\n' <"$work/display")"
 unset WAYLAND_DISPLAY VMTEST_WINDOW
 step "display $DISPLAY"
 
-qemu_windows() { xwininfo -root -tree | grep -c '"QEMU (machine)"' || true; }
+# The QEMU windows on the display; an unreadable display is a failure, not
+# "no windows" (that would pass the check without --window vacuously).
+qemu_windows() {
+  local tree
+  tree=$(xwininfo -root -tree) || fail "xwininfo cannot read display $DISPLAY"
+  grep -c '"QEMU (machine)"' <<<"$tree" || true  # grep -c prints 0 and exits 1 for none
+}
 # After the export line QEMU has run for the whole boot: a window it opens is
 # mapped by then.
 boot() {  # tag, then vmtest up's options
   local tag=$1
   shift
-  "$vmtest" up --state-dir "$state" "$@" "$graphics_manifest" >"$work/$tag.out" 2>"$work/$tag.err" &
-  up_pid=$!
-  local deadline=$((SECONDS + 300))
-  until grep -qs '^export VMTEST_ATTACH=' "$work/$tag.out"; do
-    kill -0 "$up_pid" 2>/dev/null || fail "$tag: vmtest up exited before the cluster was up"
-    ((SECONDS < deadline)) || fail "$tag: no export line within 300 s"
-    sleep 0.1
-  done
+  start_up "$tag" "$graphics_manifest" "$@"
 }
 down() {
   "$vmtest" down --state-dir "$state" >/dev/null
