@@ -30,7 +30,7 @@ LocalBackdoor::LocalBackdoor(Options options) : wait_for_exit_(options.wait_for_
     control.fd = UniqueFd(cv[0]);
     control_guest = UniqueFd(cv[1]);
     set_nonblocking(control.fd.get(), true);
-    control.guest_spec = "fd:5";
+    control.guest_spec = options.control_guest_spec.empty() ? "fd:5" : options.control_guest_spec;
   }
   std::string script = fmt::format("{}{}{}echo 'Spawning backdoor root shell...'; exec bash --norc",
                                    options.control ? "exec 5<&2 2>/dev/null; " : "",

@@ -28,6 +28,8 @@ class LocalBackdoor {
     // Give the channel a control port (a second socket pair, as a VM's
     // virtio serial port): the guest then runs the protocol VMs use.
     bool control = false;
+    // Where the shell is told its control port is; empty: the socket pair.
+    std::string control_guest_spec;
     BackdoorChannel::Hooks hooks;  // context defaults to machine "local"
   };
 
