@@ -62,6 +62,8 @@ class PythonProtocolVm {
     fs::create_directories(root_ / "shared-xchg");
     auto monitor_listen = listen_unix(state / "monitor");
     auto shell_listen = listen_unix(state / "shell");
+    // The flags name vmtest's control port too; QEMU needs it connected.
+    auto control_listen = listen_unix(state / "control");
     UniqueFd serial(
         ::open((state / "serial.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!serial) throw_errno("open serial.log");
@@ -83,7 +85,8 @@ class PythonProtocolVm {
     int alive = process_.pidfd();
     monitor_ = accept_unix(monitor_listen.get(), deadline, alive);
     shell_ = accept_unix(shell_listen.get(), deadline, alive);
-    if (!monitor_ || !shell_)
+    control_ = accept_unix(control_listen.get(), deadline, alive);
+    if (!monitor_ || !shell_ || !control_)
       throw FailedPrecondition("baseline VM: QEMU did not connect its monitor/shell sockets");
     // Like nixpkgs' connect(): read until a chunk holds the magic string;
     // whatever follows it in that chunk is dropped.
@@ -144,7 +147,7 @@ class PythonProtocolVm {
 
   fs::path root_;
   ChildProcess process_;
-  UniqueFd monitor_, shell_;
+  UniqueFd monitor_, shell_, control_;
   double boot_s_ = 0;
 };
 

@@ -20,7 +20,20 @@ LocalBackdoor::LocalBackdoor(Options options) : wait_for_exit_(options.wait_for_
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
   UniqueFd host(sv[0]), guest(sv[1]);
-  std::string script = fmt::format("{}{}echo 'Spawning backdoor root shell...'; exec bash --norc",
+  // The control port is a second socket pair; it reaches the shell as its
+  // stderr and moves to fd 5, where the watcher finds it ("fd:5").
+  BackdoorChannel::Control control;
+  UniqueFd control_guest;
+  if (options.control) {
+    int cv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cv) < 0) throw_errno("socketpair");
+    control.fd = UniqueFd(cv[0]);
+    control_guest = UniqueFd(cv[1]);
+    set_nonblocking(control.fd.get(), true);
+    control.guest_spec = options.control_guest_spec.empty() ? "fd:5" : options.control_guest_spec;
+  }
+  std::string script = fmt::format("{}{}{}echo 'Spawning backdoor root shell...'; exec bash --norc",
+                                   options.control ? "exec 5<&2 2>/dev/null; " : "",
                                    options.keep_fd3 ? "exec 3>&1; " : "",
                                    options.cd_tmpdir ? "cd \"$TMPDIR\"; " : "");
   SpawnOptions o;
@@ -28,12 +41,15 @@ LocalBackdoor::LocalBackdoor(Options options) : wait_for_exit_(options.wait_for_
   o.env["TMPDIR"] = tmpdir_.string();
   o.stdin_fd = guest.get();
   o.stdout_fd = guest.get();
+  if (control_guest) o.stderr_fd = control_guest.get();
   shell_ = ChildProcess::spawn(o);
   guest.reset();
+  control_guest.reset();
   auto hooks = std::move(options.hooks);
   if (!hooks.context)
     hooks.context = [](const std::string& cmd) { return ErrorContext{"local", cmd, ""}; };
-  channel_ = std::make_unique<BackdoorChannel>(std::move(host), shell_.pidfd(), std::move(hooks));
+  channel_ = std::make_unique<BackdoorChannel>(std::move(host), shell_.pidfd(), std::move(hooks),
+                                               std::move(control));
   channel_->handshake(Deadline::after(20s));
 }
 

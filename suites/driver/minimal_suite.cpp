@@ -204,6 +204,38 @@ TEST_F(Minimal, QmpCommand) {
   EXPECT_THAT(hmp.get<std::string>(), HasSubstr("machine"));
 }
 
+// Attached to `vmtest up` too (tools/vmtest/tests/cli_test.sh runs it so):
+// the events of the node's QEMU reach the suite's filter.
+TEST_F(Minimal, WaitForQmpEventSeesStopAndResume) {
+  struct Resume {
+    vmtest::Machine& m;
+    ~Resume() {
+      try {
+        m.qmp("cont");
+      } catch (const vmtest::Error&) {
+      }
+    }
+  } resume{m()};
+  // QEMU stamps events with the host's clock; earlier ones (another suite's
+  // on a shared cluster) do not count.
+  auto since = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count() -
+               1;
+  auto fresh = [&](const nlohmann::json& e, const char* name) {
+    return e.value("event", "") == name && e["timestamp"].value("seconds", 0LL) >= since;
+  };
+  m().qmp("stop");
+  auto stop = m().wait_for_qmp_event([&](const nlohmann::json& e) { return fresh(e, "STOP"); },
+                                     30s, "STOP");
+  EXPECT_EQ(stop["event"], "STOP");
+  m().qmp("cont");
+  auto resumed = m().wait_for_qmp_event(
+      [&](const nlohmann::json& e) { return fresh(e, "RESUME"); }, 30s, "RESUME");
+  EXPECT_EQ(resumed["event"], "RESUME");
+  EXPECT_EQ(m().succeed("echo back"), "back\n");
+}
+
 TEST_F(Minimal, QmpErrorIsTyped) {
   try {
     m().qmp("no-such-command");

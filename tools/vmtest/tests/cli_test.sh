@@ -120,9 +120,9 @@ done
 
 step "attached suite, two different filters"
 t0=$(now)
-"$suite" --gtest_filter='Minimal.ExecuteReturns*:Minimal.EveryByteValueSurvives:Minimal.QmpCommand' \
+"$suite" --gtest_filter='Minimal.ExecuteReturns*:Minimal.EveryByteValueSurvives:Minimal.QmpCommand:Minimal.WaitForQmpEvent*' \
   >"$work/suite1.log" 2>&1 || fail "attached suite (1): $(tail -30 "$work/suite1.log")"
-grep -q '\[  PASSED  \] 3 tests' "$work/suite1.log" || fail "attached suite (1) did not run 3 tests"
+grep -q '\[  PASSED  \] 4 tests' "$work/suite1.log" || fail "attached suite (1) did not run 4 tests"
 echo "attached run 1: $(elapsed "$t0") s" >&2
 "$suite" --gtest_filter='Minimal.CopyFilesBothWaysByteExact:Minimal.MonitorCommand:Minimal.WaitForConsoleText' \
   >"$work/suite2.log" 2>&1 || fail "attached suite (2): $(tail -30 "$work/suite2.log")"

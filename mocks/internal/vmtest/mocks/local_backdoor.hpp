@@ -25,6 +25,11 @@ class LocalBackdoor {
     // At the end, wait up to 10 s for the shell to exit by itself (it
     // cleans up its TMPDIR) before it is stopped.
     bool wait_for_exit = false;
+    // Give the channel a control port (a second socket pair, as a VM's
+    // virtio serial port): the guest then runs the protocol VMs use.
+    bool control = false;
+    // Where the shell is told its control port is; empty: the socket pair.
+    std::string control_guest_spec;
     BackdoorChannel::Hooks hooks;  // context defaults to machine "local"
   };
 
