@@ -50,7 +50,16 @@ LocalBackdoor::LocalBackdoor(Options options) : wait_for_exit_(options.wait_for_
     hooks.context = [](const std::string& cmd) { return ErrorContext{"local", cmd, ""}; };
   channel_ = std::make_unique<BackdoorChannel>(std::move(host), shell_.pidfd(), std::move(hooks),
                                                std::move(control));
-  channel_->handshake(Deadline::after(20s));
+  try {
+    channel_->handshake(Deadline::after(20s));
+  } catch (...) {
+    // No destructor runs for a constructor that throws: clean up here.
+    channel_.reset();
+    shell_.stop(3s);
+    std::error_code ec;
+    fs::remove_all(tmpdir_, ec);
+    throw;
+  }
 }
 
 LocalBackdoor::~LocalBackdoor() {
