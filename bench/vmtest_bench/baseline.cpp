@@ -87,7 +87,7 @@ class PythonProtocolVm {
     shell_ = accept_unix(shell_listen.get(), deadline, alive);
     control_ = accept_unix(control_listen.get(), deadline, alive);
     if (!monitor_ || !shell_ || !control_)
-      throw FailedPrecondition("baseline VM: QEMU did not connect its monitor/shell sockets");
+      throw FailedPrecondition("baseline VM: QEMU did not connect its monitor, shell and control sockets");
     // Like nixpkgs' connect(): read until a chunk holds the magic string;
     // whatever follows it in that chunk is dropped.
     std::string got;

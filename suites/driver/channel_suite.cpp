@@ -3,6 +3,7 @@
 // guest's helper files stay bounded, a command that execs or sets its own
 // EXIT trap returns promptly, and text.hpp on real command output.
 #include <vmtest/cluster_test.hpp>
+#include <vmtest/scope.hpp>
 #include <vmtest/subtest.hpp>
 #include <vmtest/text.hpp>
 
@@ -192,15 +193,12 @@ TEST_F(Channel, AnIntervalBoundsHowOftenAWaitRetries) {
 // qmp("stop") / qmp("cont"). QEMU sends STOP before its reply to `stop`,
 // so a wait after the command still sees it.
 TEST_F(Channel, WaitForQmpEventSeesStopAndResume) {
-  struct Resume {
-    vmtest::Machine& m;
-    ~Resume() {
-      try {
-        m.qmp("cont");
-      } catch (const vmtest::Error&) {
-      }
+  auto resume = vmtest::ScopeGuard([&] {
+    try {
+      m().qmp("cont");
+    } catch (const vmtest::Error&) {
     }
-  } resume{m()};
+  });
   m().qmp("stop");
   auto stop = m().wait_for_qmp_event("STOP", 30s);
   EXPECT_EQ(stop["event"], "STOP");

@@ -2,6 +2,7 @@
 // kernel + busybox/bash initramfs running NixOS's backdoor), including the
 // cases where nixpkgs' Python driver hangs or loses data.
 #include <vmtest/cluster_test.hpp>
+#include <vmtest/scope.hpp>
 #include <vmtest/files.hpp>
 #include <vmtest/protocol.hpp>
 
@@ -207,15 +208,12 @@ TEST_F(Minimal, QmpCommand) {
 // Attached to `vmtest up` too (tools/vmtest/tests/cli_test.sh runs it so):
 // the events of the node's QEMU reach the suite's filter.
 TEST_F(Minimal, WaitForQmpEventSeesStopAndResume) {
-  struct Resume {
-    vmtest::Machine& m;
-    ~Resume() {
-      try {
-        m.qmp("cont");
-      } catch (const vmtest::Error&) {
-      }
+  auto resume = vmtest::ScopeGuard([&] {
+    try {
+      m().qmp("cont");
+    } catch (const vmtest::Error&) {
     }
-  } resume{m()};
+  });
   // QEMU stamps events with the host's clock; earlier ones (another suite's
   // on a shared cluster) do not count.
   auto since = std::chrono::duration_cast<std::chrono::seconds>(
