@@ -185,6 +185,26 @@ TEST_F(SystemdNode, StartJobAndStopJobDriveAUnit) {
   EXPECT_NE(m.start_job("vmtest-no-such-unit").status, 0);
 }
 
+TEST_F(SystemdNode, UserArgumentReachesTheUsersOwnServiceManager) {
+  auto& m = node("machine");
+  // root's own service manager (user@0.service; the image has pam_systemd
+  // and the user bus for it), reached with `systemctl --user -M root@`.
+  m.succeed("systemctl start user@0.service");
+  m.wait_for_unit("default.target", "root", 120s);
+  EXPECT_EQ(m.systemctl("is-active default.target", "root").out, "active\n");
+  m.succeed(
+      "mkdir -p /root/.config/systemd/user && printf '[Service]\\nExecStart=/bin/sleep infinity\\n'"
+      " > /root/.config/systemd/user/vmtest-user-job.service");
+  EXPECT_EQ(m.systemctl("daemon-reload", "root").status, 0);
+  EXPECT_EQ(m.start_job("vmtest-user-job", "root").status, 0);
+  m.wait_for_unit("vmtest-user-job", "root", 60s);
+  // The unit runs under root's manager, not the system's.
+  EXPECT_EQ(m.systemctl("is-active vmtest-user-job").out, "inactive\n");
+  EXPECT_EQ(m.stop_job("vmtest-user-job", "root").status, 0);
+  EXPECT_EQ(m.systemctl("is-active vmtest-user-job", "root").out, "inactive\n");
+  EXPECT_THROW(m.wait_for_unit("vmtest-no-such.service", "root", 60s), vmtest::UnitFailed);
+}
+
 TEST_F(SystemdNode, WaitForOpenUnixSocketTellsStreamFromDatagram) {
   auto& m = node("machine");
   m.wait_for_open_unix_socket("/run/systemd/private", false, 60s);        // stream, listening
